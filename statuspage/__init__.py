@@ -1,0 +1,39 @@
+"""statuspage: incident status page and outage communication service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app; ``config`` overrides settings read from the environment."""
+    from statuspage import admin, models, outbox, public  # noqa: F401  (registers tables, hooks)
+    from statuspage.config import load_config
+    from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
+    from statuspage.lib.markdown import render_markdown
+    from statuspage.lib.timefmt import human, machine
+
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    celery_init_app(app)
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["human"] = human
+    app.jinja_env.filters["machine"] = machine
+    app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
+    return app

@@ -1,0 +1,3 @@
+from statuspage.admin.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,249 @@
+"""The ``statuspage`` command: run the embedded service and administer accounts."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from statuspage.errors import ValidationError
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+def _app(data_dir: str | None) -> Flask:
+    if data_dir:
+        os.environ["STATUSPAGE_DATA_DIR"] = str(Path(data_dir).resolve())
+    from statuspage import create_app
+
+    return create_app()
+
+
+def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command ``--data-dir`` and run it inside an app context."""
+
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        help="Data directory (default: $STATUSPAGE_DATA_DIR or ./instance).",
+    )
+    @wraps(fn)
+    def wrapper(*args: Any, data_dir: str | None, **kwargs: Any) -> Any:
+        app = _app(data_dir)
+        with app.app_context():
+            try:
+                return fn(app, *args, **kwargs)
+            except ValidationError as exc:
+                raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@click.group()
+def main() -> None:
+    """Self-hosted incident status page and outage communication service."""
+
+
+@main.command()
+@with_app
+def migrate(app: Flask) -> None:
+    """Apply database migrations."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("database is up to date")
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "responder", "viewer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_app
+def create_user(app: Flask, email: str, role: str, password_stdin: bool) -> None:
+    """Create an operator account."""
+    from statuspage import accounts
+
+    user = accounts.create_user(email, _read_password(password_stdin), role)
+    click.echo(f"created {user.role} {user.email}")
+
+
+@main.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_app
+def set_password(app: Flask, email: str, password_stdin: bool) -> None:
+    """Reset an operator's password."""
+    from statuspage import accounts
+
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    accounts.set_password(user, _read_password(password_stdin))
+    click.echo(f"password changed for {user.email}")
+
+
+@main.command("create-token")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for.")
+@with_app
+def create_token(app: Flask, email: str, name: str) -> None:
+    """Create an API token for a user and print it once."""
+    from statuspage import accounts
+
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    click.echo(accounts.create_token(user, name))
+
+
+@main.command()
+@with_app
+def publish(app: Flask) -> None:
+    """Render and publish the public page now."""
+    from statuspage.publishing.snapshot import publish as do_publish
+
+    click.echo(f"published {do_publish()}")
+
+
+def _prepare_embedded(app: Flask) -> tuple[str, str | None]:
+    """Migrate, seed demo data and an admin on first run; return the admin login."""
+    from flask_migrate import upgrade
+
+    from statuspage import accounts
+    from statuspage.demo import seed_demo_components
+    from statuspage.extensions import db
+    from statuspage.models import Page
+    from statuspage.publishing.snapshot import publish as do_publish
+
+    upgrade()
+    seed_demo_components()
+    password_file = Path(app.config["DATA_DIR"]) / "admin-password"
+    if accounts.find_user(ADMIN_EMAIL) is None and not password_file.exists():
+        password = secrets.token_urlsafe(12)
+        accounts.create_user(ADMIN_EMAIL, password, "admin")
+        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password)
+    password = password_file.read_text().strip() if password_file.exists() else None
+    user = accounts.find_user(ADMIN_EMAIL)
+    if password and (user is None or not user.check_password(password)):
+        password = None  # changed since first run; the file no longer tells the truth
+    page_id = Page.get().id
+    db.session.commit()
+    do_publish()
+    return page_id, password
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # A new session: Ctrl-C reaches only us, and we stop the children in order.
+    return subprocess.Popen(args, env=env, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + 15
+    for proc in processes:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--web-workers", default=2, show_default=True, type=int)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Data directory (default: $STATUSPAGE_DATA_DIR or ./instance).",
+)
+def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
+    """Run web, worker and beat together (embedded mode by default); Ctrl-C stops all."""
+    os.environ.setdefault("STATUSPAGE_BASE_URL", f"http://{host}:{port}")
+    app = _app(data_dir)
+    with app.app_context():
+        page_id, password = _prepare_embedded(app)
+    env = dict(os.environ, STATUSPAGE_DATA_DIR=app.config["DATA_DIR"])
+    py = sys.executable
+    celery = [py, "-m", "celery", "--quiet", "-A", "workers.celery_app"]
+    quiet = ["--loglevel", "WARNING"]
+    processes = [
+        _spawn(
+            [
+                *celery,
+                "worker",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *quiet,
+            ],
+            env,
+        ),
+        _spawn([*celery, "beat", *quiet], env),
+        _spawn(
+            [
+                py,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(web_workers),
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+                "statuspage.wsgi:app",
+            ],
+            env,
+        ),
+    ]
+    stopping = False
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    base = env["STATUSPAGE_BASE_URL"]
+    click.echo(f"statuspage is running at {base}/  (admin: {base}/admin/)")
+    click.echo(f"page id: {page_id}")
+    if password:
+        click.echo(f"admin login: {ADMIN_EMAIL} / {password}")
+    else:
+        click.echo(
+            f"admin login: {ADMIN_EMAIL} (reset with: statuspage set-password {ADMIN_EMAIL})"
+        )
+    click.echo("press Ctrl-C to stop")
+    try:
+        while not stopping:
+            if any(p.poll() is not None for p in processes):
+                click.echo("a process exited; stopping", err=True)
+                break
+            time.sleep(0.2)
+    finally:
+        _stop(processes)
+    if not stopping:
+        raise SystemExit(1)

@@ -1,0 +1,112 @@
+"""Settings, read only from the environment.
+
+Every setting has an embedded default that lives under one data directory, so a fresh
+checkout runs with no configuration; production overrides them with env vars (or
+``*_FILE`` variants for secrets mounted as files).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """A setting is present but unusable; raised at startup, never later."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in TRUE:
+        return True
+    if raw.strip().lower() in FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_secret(name: str) -> str | None:
+    """Read ``NAME`` or, for container secrets, the file named by ``NAME_FILE``."""
+    path = env_str(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE: cannot read {path}: {exc}") from None
+    return env_str(name)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    """A per-installation key kept in the data directory (embedded mode only)."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_config() -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    data_dir = Path(env_str("STATUSPAGE_DATA_DIR", "instance")).resolve()
+    database_url = env_str("STATUSPAGE_DATABASE_URL")
+    embedded = database_url is None
+    if embedded:
+        database_url = f"sqlite:///{data_dir / 'statuspage.db'}"
+    secret_key = env_secret("STATUSPAGE_SECRET_KEY")
+    if secret_key is None:
+        if not embedded:
+            raise ConfigError("STATUSPAGE_SECRET_KEY is required with STATUSPAGE_DATABASE_URL")
+        secret_key = _embedded_secret(data_dir)
+    broker_url = env_str("STATUSPAGE_BROKER_URL") or "filesystem://localhost//"
+    base_url = (env_str("STATUSPAGE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    secure = base_url.startswith("https://")
+    return {
+        "DATA_DIR": str(data_dir),
+        "EMBEDDED": embedded,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BROKER_URL": broker_url,
+        "CELERY_QUEUE": env_str("STATUSPAGE_CELERY_QUEUE", "statuspage"),
+        "BASE_URL": base_url,
+        "PUBLISH_DIR": str(
+            Path(env_str("STATUSPAGE_PUBLISH_DIR") or data_dir / "public").resolve()
+        ),
+        "SWEEP_INTERVAL": env_int("STATUSPAGE_SWEEP_SECONDS", 5),
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,43 @@
+"""All tables, imported together so Alembic and the app see one complete metadata."""
+
+from statuspage.models.accounts import ApiToken, Role, User
+from statuspage.models.audit import AuditEvent
+from statuspage.models.components import (
+    ChangeCause,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    ComponentStatusChange,
+)
+from statuspage.models.delivery import Delivery, DeliveryState, TargetKind
+from statuspage.models.incidents import (
+    AffectedComponent,
+    Impact,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    IncidentUpdateRevision,
+)
+from statuspage.models.page import Page
+
+__all__ = [
+    "AffectedComponent",
+    "ApiToken",
+    "AuditEvent",
+    "ChangeCause",
+    "Component",
+    "ComponentGroup",
+    "ComponentStatus",
+    "ComponentStatusChange",
+    "Delivery",
+    "DeliveryState",
+    "Impact",
+    "Incident",
+    "IncidentStatus",
+    "IncidentUpdate",
+    "IncidentUpdateRevision",
+    "Page",
+    "Role",
+    "TargetKind",
+    "User",
+]

@@ -1,0 +1,66 @@
+"""The outbox: one row per (update, target), carried to its channel by the workers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from statuspage.extensions import db
+from statuspage.lib.clock import now
+from statuspage.models.incidents import IncidentUpdate
+from statuspage.models.types import UTCDateTime
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # last attempt failed; another is scheduled at next_attempt_at
+    DEAD = "dead"  # gave up; shown to operators with the last error
+    UNCERTAIN = "uncertain"  # a send may have happened; never re-sent without an operator
+
+
+class TargetKind(StrEnum):
+    PAGE = "page"
+    CHANNEL = "channel"
+    SUBSCRIBER = "subscriber"
+
+
+PAGE_TARGET_ID = 0  # the public page is a single, built-in target
+
+
+class Delivery(db.Model):
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("update_id", "target_kind", "target_id", name="uq_delivery_target"),
+        Index("ix_delivery_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    target_kind: Mapped[TargetKind] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    mailbox: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[DeliveryState] = mapped_column(String(16), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    external_url: Mapped[str | None] = mapped_column(String(1024))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    update: Mapped[IncidentUpdate] = relationship()
+
+    @property
+    def latency_seconds(self) -> float | None:
+        """Commit-to-sent time, the figure that says whether we told customers fast."""
+        if self.sent_at is None:
+            return None
+        return (self.sent_at - self.created_at).total_seconds()

@@ -1,0 +1,32 @@
+"""The one public page this installation serves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from statuspage.extensions import db
+from statuspage.lib.clock import now
+from statuspage.models.types import PublicId, UTCDateTime, new_public_id
+
+
+class Page(db.Model):
+    __tablename__ = "page"
+
+    id: Mapped[str] = mapped_column(PublicId, primary_key=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(255), default="Status")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Etc/UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    @classmethod
+    def get(cls) -> Page:
+        """The page row, created on first use so every installation has exactly one."""
+        page = db.session.scalars(db.select(cls).limit(1)).first()
+        if page is None:
+            page = cls()
+            db.session.add(page)
+            db.session.flush()
+        return page

@@ -1,0 +1,228 @@
+"""The transactional outbox: the table is the queue, the broker only a doorbell.
+
+Rows are written in the operator's transaction; after it commits the doorbell enqueues
+``workers.tasks.deliver`` by name. If the broker is down the rows wait, and the beat sweep
+rings again: a broker outage costs latency, never a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.orm import Session
+
+from statuspage.extensions import db
+from statuspage.lib.clock import now
+from statuspage.models import Delivery, DeliveryState, IncidentUpdate, TargetKind
+from statuspage.models.delivery import PAGE_TARGET_ID
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "workers.tasks.deliver"
+PAGE_MAILBOX = "page"
+MAX_ATTEMPTS = 8
+MAX_AGE = timedelta(hours=6)
+LEASE = timedelta(seconds=120)
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 15 * 60.0
+_RING_KEY = "statuspage.outbox.ring"
+RETRYABLE = (DeliveryState.PENDING, DeliveryState.FAILED)
+
+
+def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
+    """Insert one outbox row per target of ``update_row`` in the current transaction."""
+    rows = [
+        Delivery(
+            update_id=update_row.id,
+            target_kind=TargetKind.PAGE,
+            target_id=PAGE_TARGET_ID,
+            mailbox=PAGE_MAILBOX,
+            created_at=update_row.created_at,
+            next_attempt_at=update_row.created_at,
+        )
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
+    db.session.info.setdefault(_RING_KEY, []).extend(row.id for row in rows)
+    return rows
+
+
+def ring(delivery_ids: Iterable[int]) -> None:
+    """Enqueue delivery tasks; failures are logged, the sweep will ring again."""
+    celery = current_app.extensions["celery"]
+    for delivery_id in delivery_ids:
+        try:
+            celery.send_task(DELIVER_TASK, args=[delivery_id])
+        except Exception as exc:  # any broker failure: the row is safe in the table
+            log.warning(
+                "doorbell for delivery %s not sent (%s); the sweep will retry",
+                delivery_id,
+                type(exc).__name__,
+            )
+
+
+@event.listens_for(Session, "after_commit")
+def _ring_after_commit(session: Session) -> None:
+    ids = session.info.pop(_RING_KEY, None)
+    if ids:
+        ring(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    session.info.pop(_RING_KEY, None)
+
+
+def _claim_where(at: datetime) -> list:
+    return [Delivery.state.in_(RETRYABLE), Delivery.next_attempt_at <= at]
+
+
+def claim(delivery_id: int) -> Delivery | None:
+    """Take one due row for sending. Exactly one concurrent caller gets it."""
+    at = now()
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, *_claim_where(at))
+        .values(
+            state=DeliveryState.SENDING,
+            attempts=Delivery.attempts + 1,
+            leased_until=at + LEASE,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def claim_mailbox(mailbox: str) -> list[Delivery]:
+    """Take every due row of a coalescing mailbox (the page): one send covers them all."""
+    at = now()
+    ids = db.session.scalars(
+        update(Delivery)
+        .where(Delivery.mailbox == mailbox, *_claim_where(at))
+        .values(
+            state=DeliveryState.SENDING,
+            attempts=Delivery.attempts + 1,
+            leased_until=at + LEASE,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Delivery).where(Delivery.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    )
+
+
+def record_sent(
+    deliveries: Sequence[Delivery],
+    external_id: str | None = None,
+    external_url: str | None = None,
+) -> None:
+    """Commit the outcome at once: after this, the row is never sent again."""
+    at = now()
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .values(
+            state=DeliveryState.SENT,
+            sent_at=at,
+            leased_until=None,
+            external_id=external_id,
+            external_url=external_url,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    """Capped exponential backoff with full jitter, so retries of many rows spread out."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def schedule_retry(
+    deliveries: Sequence[Delivery],
+    error: str,
+    *,
+    permanent: bool = False,
+    retry_at: datetime | None = None,
+) -> DeliveryState:
+    """Record a failed attempt: retry later, or give up to ``dead`` with the error kept."""
+    at = now()
+    first = deliveries[0]
+    too_old = at - first.created_at > MAX_AGE
+    if permanent or first.attempts >= MAX_ATTEMPTS or too_old:
+        state, next_at = DeliveryState.DEAD, first.next_attempt_at
+    else:
+        state, next_at = DeliveryState.FAILED, retry_at or at + backoff(first.attempts)
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .values(state=state, next_attempt_at=next_at, leased_until=None, last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return state
+
+
+def due_ids(limit: int = 500) -> list[int]:
+    """Rows whose turn has come (the doorbell was lost, or a retry is due)."""
+    query = (
+        select(Delivery.id)
+        .where(*_claim_where(now()))
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    db.session.commit()
+    return ids
+
+
+def expired_leases(limit: int = 500) -> list[Delivery]:
+    """Rows left in ``sending`` by a worker that died; the caller decides their fate."""
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.state == DeliveryState.SENDING,
+                or_(Delivery.leased_until.is_(None), Delivery.leased_until < now()),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def release(deliveries: Sequence[Delivery], *, safe_to_resend: bool) -> None:
+    """Return expired rows to the queue, or to ``uncertain`` where a resend could duplicate."""
+    if not deliveries:
+        return
+    state = DeliveryState.PENDING if safe_to_resend else DeliveryState.UNCERTAIN
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .values(
+            state=state,
+            leased_until=None,
+            last_error="worker stopped while sending; outcome unknown"
+            if not safe_to_resend
+            else Delivery.last_error,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()

@@ -1,0 +1,3 @@
+from statuspage.public.routes import bp
+
+__all__ = ["bp"]
