@@ -39,12 +39,17 @@ def with_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @wraps(fn)
     def wrapper(*args: Any, data_dir: str | None, **kwargs: Any) -> Any:
+        from statuspage.extensions import db
+
         app = _app(data_dir)
         with app.app_context():
             try:
                 return fn(app, *args, **kwargs)
             except ValidationError as exc:
                 raise click.ClickException(str(exc)) from None
+            finally:
+                db.session.remove()
+                db.engine.dispose()
 
     return wrapper
 
