@@ -71,7 +71,7 @@ def migrate(app: Flask) -> None:
     """Apply database migrations."""
     from flask_migrate import upgrade
 
-    upgrade()
+    upgrade(revision="heads")
     click.echo("database is up to date")
 
 
@@ -136,7 +136,7 @@ def _prepare_embedded(app: Flask) -> tuple[str, str | None]:
     from statuspage.models import Page
     from statuspage.publishing.snapshot import publish as do_publish
 
-    upgrade()
+    upgrade(revision="heads")
     seed_demo_components()
     password_file = Path(app.config["DATA_DIR"]) / "admin-password"
     if accounts.find_user(ADMIN_EMAIL) is None and not password_file.exists():

@@ -102,7 +102,7 @@ def app(
         if url not in _migrated:
             from flask_migrate import upgrade
 
-            upgrade()
+            upgrade(revision="heads")
             _migrated.add(url)
         _empty_tables()
         yield flask_app
