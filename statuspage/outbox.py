@@ -226,3 +226,24 @@ def release(deliveries: Sequence[Delivery], *, safe_to_resend: bool) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+RETRIABLE_BY_OPERATOR = (DeliveryState.DEAD, DeliveryState.UNCERTAIN)
+
+
+def retry(delivery_id: int) -> bool:
+    """Put a dead or uncertain row back in the queue at an operator's request.
+
+    Runs in the caller's transaction (so the audit event commits with it) and rings the
+    doorbell after commit. Returns False when the row is not in a state to retry.
+    """
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.state.in_(RETRIABLE_BY_OPERATOR))
+        .values(state=DeliveryState.PENDING, next_attempt_at=now(), leased_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    db.session.info.setdefault(_RING_KEY, []).append(delivery_id)
+    return True

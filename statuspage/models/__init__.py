@@ -1,6 +1,6 @@
 """All tables, imported together so Alembic and the app see one complete metadata."""
 
-from statuspage.models.accounts import ApiToken, Role, User
+from statuspage.models.accounts import ApiToken, LoginAttempt, Role, User
 from statuspage.models.audit import AuditEvent
 from statuspage.models.components import (
     ChangeCause,
@@ -8,6 +8,7 @@ from statuspage.models.components import (
     ComponentGroup,
     ComponentStatus,
     ComponentStatusChange,
+    PublishRequest,
 )
 from statuspage.models.delivery import Delivery, DeliveryState, TargetKind
 from statuspage.models.incidents import (
@@ -15,6 +16,7 @@ from statuspage.models.incidents import (
     Impact,
     Incident,
     IncidentStatus,
+    IncidentTemplate,
     IncidentUpdate,
     IncidentUpdateRevision,
 )
@@ -34,9 +36,12 @@ __all__ = [
     "Impact",
     "Incident",
     "IncidentStatus",
+    "IncidentTemplate",
     "IncidentUpdate",
     "IncidentUpdateRevision",
+    "LoginAttempt",
     "Page",
+    "PublishRequest",
     "Role",
     "TargetKind",
     "User",

@@ -10,7 +10,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -97,3 +97,19 @@ class ApiToken(db.Model):
             db.select(cls).where(cls.token_hash == hash_token(plain), cls.revoked_at.is_(None))
         ).first()
         return token if token is not None and token.user.is_active else None
+
+
+class LoginAttempt(db.Model):
+    """Every login try, kept in the database so throttling holds across web processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "created_at"),
+        Index("ix_login_attempt_ip_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    ip: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -87,3 +87,16 @@ class ComponentStatusChange(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
 
     incident_update: Mapped[IncidentUpdate | None] = relationship()
+
+
+class PublishRequest(db.Model):
+    """A page change made outside any incident update (a component edited or its status
+    set by hand) that the public snapshot must pick up. The table is the queue: a row
+    stays unpublished until a render that started after it has been swapped in."""
+
+    __tablename__ = "publish_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -66,6 +66,10 @@ class Incident(db.Model):
     scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_auto_in_progress: Mapped[bool] = mapped_column(Boolean, default=True)
     scheduled_auto_completed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Cadence bookkeeping, cleared by every new update: when the beat reminded the
+    # responders about the current promise, and when it found that promise broken.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     components: Mapped[list[Component]] = relationship(
         secondary=incident_component, order_by="Component.position"
@@ -140,3 +144,17 @@ class IncidentUpdateRevision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     update: Mapped[IncidentUpdate] = relationship(back_populates="revisions")
+
+
+class IncidentTemplate(db.Model):
+    """A prepared message responders pick instead of writing the common ones under stress."""
+
+    __tablename__ = "incident_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    status: Mapped[IncidentStatus] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
