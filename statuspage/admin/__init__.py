@@ -1,3 +1,11 @@
+from statuspage.admin import (  # noqa: F401  (each module registers its views on bp)
+    audit,
+    components,
+    incident_templates,
+    incidents,
+    maintenance,
+    users,
+)
 from statuspage.admin.routes import bp
 
 __all__ = ["bp"]

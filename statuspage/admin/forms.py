@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
+    DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -16,7 +18,19 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from statuspage.incidents.workflow import INCIDENT_IMPACTS, INCIDENT_STATUSES
+from statuspage.accounts import MIN_PASSWORD
+from statuspage.incidents.templates import TEMPLATE_STATUSES
+from statuspage.incidents.workflow import (
+    INCIDENT_IMPACTS,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
+    MAX_BODY,
+    MAX_DESCRIPTION,
+    MAX_INTERVAL,
+    MAX_NAME,
+    MIN_INTERVAL,
+)
+from statuspage.models import ComponentStatus, Role
 
 COMPONENT_FIELD_PREFIX = "component-"
 
@@ -31,15 +45,15 @@ class LoginForm(FlaskForm):
 
 
 class IncidentForm(FlaskForm):
-    name = StringField("Title", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Title", validators=[DataRequired(), Length(max=MAX_NAME)])
     impact = SelectField("Impact", choices=_choices(INCIDENT_IMPACTS), default="minor")
     status = SelectField(
         "Status", choices=_choices(INCIDENT_STATUSES[:-1]), default="investigating"
     )
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=20_000)])
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
     update_interval = IntegerField(
         "Next update within (minutes)",
-        validators=[Optional(), NumberRange(min=5, max=1440)],
+        validators=[Optional(), NumberRange(min=MIN_INTERVAL, max=MAX_INTERVAL)],
         description="Leave empty for the default of the impact level.",
     )
     notify = BooleanField("Notify subscribers and social channels", default=True)
@@ -47,8 +61,104 @@ class IncidentForm(FlaskForm):
 
 class UpdateForm(FlaskForm):
     status = SelectField("Status", choices=_choices(INCIDENT_STATUSES))
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=20_000)])
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
     notify = BooleanField("Notify subscribers and social channels", default=True)
+
+    def for_maintenance(self) -> UpdateForm:
+        self.status.choices = _choices(MAINTENANCE_STATUSES[1:])
+        return self
+
+
+class EditUpdateForm(FlaskForm):
+    body = TextAreaField("Corrected text", validators=[DataRequired(), Length(max=MAX_BODY)])
+
+
+class ResolveForm(FlaskForm):
+    body = TextAreaField(
+        "Resolution message",
+        validators=[DataRequired(), Length(max=MAX_BODY)],
+        default="This incident has been resolved.",
+    )
+
+
+class PostmortemForm(FlaskForm):
+    postmortem_body = TextAreaField(
+        "Postmortem (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)]
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that only carries the CSRF token."""
+
+
+class MaintenanceForm(FlaskForm):
+    name = StringField("Title", validators=[DataRequired(), Length(max=MAX_NAME)])
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    scheduled_for = DateTimeLocalField(
+        "Starts (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    scheduled_until = DateTimeLocalField(
+        "Ends (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    auto_in_progress = BooleanField("Start automatically at the start time", default=True)
+    auto_completed = BooleanField("Complete automatically at the end time", default=True)
+    notify = BooleanField("Notify subscribers and social channels", default=True)
+
+
+class TemplateForm(FlaskForm):
+    name = StringField("Template name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    title = StringField("Incident title", validators=[DataRequired(), Length(max=MAX_NAME)])
+    status = SelectField("Status", choices=_choices(TEMPLATE_STATUSES))
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+
+
+class ComponentForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    description = TextAreaField("Description", validators=[Length(max=MAX_DESCRIPTION)])
+    group_id = SelectField("Group", choices=[], validate_choice=False)
+    position = IntegerField("Position", validators=[Optional(), NumberRange(min=0)])
+    status = SelectField("Status", choices=_choices(tuple(ComponentStatus)))
+    showcase = BooleanField("Show on the page", default=True)
+    only_show_if_degraded = BooleanField("Only show when not operational")
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("Status", choices=_choices(tuple(ComponentStatus)))
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    description = TextAreaField("Description", validators=[Length(max=MAX_DESCRIPTION)])
+    position = IntegerField("Position", validators=[Optional(), NumberRange(min=0)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
+    role = SelectField("Role", choices=_choices(tuple(Role)), default="responder")
+    password = PasswordField(
+        "Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD)]
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=_choices(tuple(Role)))
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=255)])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    actor = StringField("Actor", validators=[Optional(), Length(max=255)])
+    action = StringField("Action", validators=[Optional(), Length(max=64)])
+    object_type = StringField("Object type", validators=[Optional(), Length(max=32)])
+    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    since = DateTimeLocalField("From (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    until = DateTimeLocalField("To (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    before_id = HiddenField()
 
 
 def component_choices(form_data: MultiDict[str, str]) -> dict[str, str]:

@@ -1,38 +1,33 @@
-"""Operator views: they validate input and call the incident service, nothing more."""
+"""Operator views: they validate input and call the domain services, nothing more.
+
+This module holds the blueprint, sign-in and the dashboard; each area of the admin has
+its own module registering on ``bp``.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func
 
+from statuspage import accounts
 from statuspage.admin.access import require
-from statuspage.admin.forms import IncidentForm, LoginForm, UpdateForm, component_choices
-from statuspage.errors import NotFound, ValidationError
+from statuspage.admin.forms import LoginForm
+from statuspage.errors import ValidationError
 from statuspage.extensions import db
-from statuspage.incidents import service
+from statuspage.incidents import cadence
+from statuspage.incidents.workflow import CLOSED_STATUSES
 from statuspage.lib.clock import now
-from statuspage.models import (
-    Component,
-    ComponentGroup,
-    ComponentStatus,
-    Delivery,
-    Incident,
-    IncidentStatus,
-    Page,
-    Role,
-    User,
-)
-from statuspage.models.audit import record
+from statuspage.models import Component, ComponentGroup, Incident, Page, Role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 UNPROCESSABLE = 422
-OPEN_STATUSES = (IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MONITORING)
+TOO_MANY = 429
 
 
 @bp.app_errorhandler(CSRFError)
@@ -40,11 +35,35 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
     return render_template("admin/error.html", message=f"Form rejected: {error.description}"), 400
 
 
-def _components_by_group() -> list[tuple[ComponentGroup | None, list[Component]]]:
+@bp.errorhandler(403)
+def forbidden(_error: Exception) -> ResponseReturnValue:
+    return render_template("admin/error.html", message="Your role does not allow this."), 403
+
+
+@bp.errorhandler(404)
+def not_found(_error: Exception) -> ResponseReturnValue:
+    return render_template("admin/error.html", message="Not found."), 404
+
+
+@bp.app_context_processor
+def _banner() -> dict[str, Any]:
+    """Every admin page shows the incidents whose next update is due soon or overdue."""
+    if not request.blueprint == "admin" or not current_user.is_authenticated:
+        return {}
+    at = now()
+    return {
+        "attention": [(i, cadence.state(i, at)) for i in cadence.attention(at)],
+        "now": at,
+    }
+
+
+def components_by_group() -> list[tuple[ComponentGroup | None, list[Component]]]:
     components = db.session.scalars(
         db.select(Component).order_by(Component.position, Component.name)
     ).all()
-    groups = db.session.scalars(db.select(ComponentGroup).order_by(ComponentGroup.position)).all()
+    groups = db.session.scalars(
+        db.select(ComponentGroup).order_by(ComponentGroup.position, ComponentGroup.name)
+    ).all()
     listing: list[tuple[ComponentGroup | None, list[Component]]] = [
         (g, [c for c in components if c.group_id == g.id]) for g in groups
     ]
@@ -52,7 +71,8 @@ def _components_by_group() -> list[tuple[ComponentGroup | None, list[Component]]
     return [(g, cs) for g, cs in listing if cs]
 
 
-def _show_errors(form: IncidentForm | UpdateForm, exc: ValidationError) -> None:
+def show_errors(form: FlaskForm, exc: ValidationError) -> None:
+    """Put domain errors next to their fields; the rest go to the flash area."""
     for field, message in exc.errors.items():
         target = getattr(form, field, None)
         if target is not None and hasattr(target, "errors"):
@@ -65,16 +85,16 @@ def _show_errors(form: IncidentForm | UpdateForm, exc: ValidationError) -> None:
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalars(
-            db.select(User).where(func.lower(User.email) == form.email.data.strip().lower())
-        ).first()
-        if user is not None and user.is_active and user.check_password(form.password.data):
-            user.last_login_at = now()
-            record(user, "user.login", "user", str(user.id))
-            db.session.commit()
+        try:
+            user = accounts.authenticate(
+                form.email.data, form.password.data, request.remote_addr or "unknown"
+            )
+        except accounts.LoginThrottled as exc:
+            form.password.errors = [f"Too many failed attempts. {str(exc).capitalize()}."]
+            return render_template("admin/login.html", form=form), TOO_MANY
+        if user is not None:
             login_user(user)
             return redirect(url_for("admin.dashboard"))
-        db.session.rollback()
         form.password.errors = ["Wrong email or password."]
         return render_template("admin/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -91,110 +111,28 @@ def logout() -> ResponseReturnValue:
 @bp.get("/")
 @require(Role.VIEWER)
 def dashboard() -> ResponseReturnValue:
+    """Open incidents first, the one whose update is due soonest at the top."""
     open_incidents = db.session.scalars(
         db.select(Incident)
-        .where(Incident.status.in_(OPEN_STATUSES))
+        .where(Incident.status.not_in(CLOSED_STATUSES), Incident.scheduled_for.is_(None))
         .order_by(Incident.next_update_due.is_(None), Incident.next_update_due)
+    ).all()
+    maintenances = db.session.scalars(
+        db.select(Incident)
+        .where(Incident.status.not_in(CLOSED_STATUSES), Incident.scheduled_for.is_not(None))
+        .order_by(Incident.scheduled_for)
     ).all()
     recent = db.session.scalars(
         db.select(Incident).order_by(Incident.created_at.desc()).limit(20)
     ).all()
+    at = now()
+    page = Page.get()
+    db.session.commit()  # the first visit creates the page row; keep its id
     return render_template(
         "admin/dashboard.html",
-        open_incidents=open_incidents,
+        open_incidents=[(i, cadence.state(i, at)) for i in open_incidents],
+        maintenances=maintenances,
         recent=recent,
-        groups=_components_by_group(),
-        page=Page.get(),
-        now=now(),
-    )
-
-
-@bp.route("/incidents/new", methods=["GET", "POST"])
-@require(Role.RESPONDER)
-def new_incident() -> ResponseReturnValue:
-    form = IncidentForm()
-    chosen = component_choices(request.form)
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                incident = service.open_incident(
-                    actor=current_user,
-                    name=form.name.data,
-                    impact=form.impact.data,
-                    status=form.status.data,
-                    body=form.body.data,
-                    components=chosen,
-                    update_interval=form.update_interval.data,
-                    notify=form.notify.data,
-                )
-            except ValidationError as exc:
-                _show_errors(form, exc)
-            else:
-                flash("Incident opened; it is being published.", "ok")
-                return redirect(url_for("admin.incident", incident_id=incident.id))
-        return _incident_form(form, chosen), UNPROCESSABLE
-    return _incident_form(form, chosen)
-
-
-def _incident_form(form: IncidentForm, chosen: dict[str, str]) -> str:
-    return render_template(
-        "admin/incident_new.html",
-        form=form,
-        groups=_components_by_group(),
-        chosen=chosen,
-        statuses=list(ComponentStatus),
-    )
-
-
-@bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
-@require(Role.VIEWER)
-def incident(incident_id: str) -> ResponseReturnValue:
-    row = db.session.get(Incident, incident_id)
-    if row is None:
-        return render_template("admin/error.html", message="No such incident."), 404
-    form = UpdateForm(status=row.status)
-    chosen = component_choices(request.form)
-    if request.method == "POST":
-        if not current_user.can(Role.RESPONDER):
-            return render_template("admin/error.html", message="Responders only."), 403
-        if form.validate_on_submit():
-            if form.status.data == IncidentStatus.RESOLVED:
-                action = service.resolve
-            else:
-                action = partial(service.post_update, status=form.status.data)
-            try:
-                action(
-                    actor=current_user,
-                    incident_id=row.id,
-                    body=form.body.data,
-                    components=chosen,
-                    notify=form.notify.data,
-                )
-            except ValidationError as exc:
-                _show_errors(form, exc)
-            except NotFound:
-                return render_template("admin/error.html", message="No such incident."), 404
-            else:
-                flash("Update posted; it is being published.", "ok")
-                return redirect(url_for("admin.incident", incident_id=row.id))
-        row = db.session.get(Incident, incident_id)
-        return _incident_page(row, form, chosen), UNPROCESSABLE
-    return _incident_page(row, form, chosen)
-
-
-def _incident_page(row: Incident, form: UpdateForm, chosen: dict[str, str]) -> str:
-    deliveries = db.session.scalars(
-        db.select(Delivery)
-        .where(Delivery.update_id.in_([u.id for u in row.updates]))
-        .order_by(Delivery.id)
-    ).all()
-    current = {c.id: str(c.status) for c in row.components}
-    return render_template(
-        "admin/incident.html",
-        incident=row,
-        form=form,
-        groups=_components_by_group(),
-        chosen=chosen or current,
-        statuses=list(ComponentStatus),
-        deliveries=deliveries,
+        groups=components_by_group(),
+        page=page,
     )

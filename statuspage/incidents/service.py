@@ -5,13 +5,16 @@ component status changes, the audit event and the outbox rows commit together or
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from statuspage import outbox
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import workflow
-from statuspage.lib.clock import now
+from statuspage.incidents.republish import request_publish
+from statuspage.incidents.workflow import Conflict
+from statuspage.lib.clock import iso, now
 from statuspage.models import (
     AffectedComponent,
     ChangeCause,
@@ -22,15 +25,17 @@ from statuspage.models import (
     Incident,
     IncidentStatus,
     IncidentUpdate,
+    IncidentUpdateRevision,
     User,
 )
 from statuspage.models.audit import record
 from statuspage.models.types import new_public_id
 
 T = TypeVar("T")
+Changes = list[tuple[Component, ComponentStatus]]
 
 
-class _Errors:
+class Errors:
     """Collects every validation problem so a form shows them all at once."""
 
     def __init__(self) -> None:
@@ -44,17 +49,20 @@ class _Errors:
             return None
 
     def raise_any(self) -> None:
+        """Raise the collected errors; the transaction is rolled back so nothing is half-written."""
         if self.errors:
+            db.session.rollback()
             raise ValidationError(self.errors)
 
 
-def _load_components(
-    requested: Mapping[str, str], errors: _Errors
-) -> list[tuple[Component, ComponentStatus]]:
+def load_components(requested: Mapping[str, str], errors: Errors) -> Changes:
     if not requested:
         return []
+    if not isinstance(requested, Mapping):
+        errors.errors["components"] = "must map component ids to statuses"
+        return []
     rows = db.session.scalars(
-        db.select(Component).where(Component.id.in_(list(requested))).with_for_update()
+        db.select(Component).where(Component.id.in_([str(k) for k in requested]))
     ).all()
     by_id = {c.id: c for c in rows}
     chosen = []
@@ -69,25 +77,50 @@ def _load_components(
     return chosen
 
 
-def _snapshot(incident: Incident) -> dict[str, Any]:
+def snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "name": incident.name,
         "status": str(incident.status),
         "impact": str(incident.impact),
-        "next_update_due": incident.next_update_due.isoformat()
-        if incident.next_update_due
-        else None,
+        "next_update_due": iso(incident.next_update_due),
     }
 
 
-def _add_update(
+def set_component_status(
+    component: Component,
+    new_status: ComponentStatus,
+    cause: ChangeCause,
+    at: datetime,
+    update: IncidentUpdate | None = None,
+) -> None:
+    """Move a component and append the change to its history (a no-op if unchanged)."""
+    old_status = ComponentStatus(component.status)
+    if old_status == new_status:
+        return
+    component.status = new_status
+    component.updated_at = at
+    db.session.add(
+        ComponentStatusChange(
+            component_id=component.id,
+            old_status=old_status,
+            new_status=new_status,
+            cause=cause,
+            incident_update=update,
+            created_at=at,
+        )
+    )
+
+
+def write_update(
     incident: Incident,
     status: IncidentStatus,
     body: str,
-    changes: list[tuple[Component, ComponentStatus]],
+    changes: Changes,
     actor: User | None,
     notify: bool,
+    cause: ChangeCause = ChangeCause.INCIDENT,
 ) -> IncidentUpdate:
+    """Add one public update with its component changes and outbox rows (no commit)."""
     at = now()
     update = IncidentUpdate(
         id=new_public_id(),
@@ -97,41 +130,32 @@ def _add_update(
         author_id=actor.id if actor else None,
         deliver_notifications=notify,
         created_at=at,
+        updated_at=at,
         display_at=at,
     )
     db.session.add(update)
     for position, (component, new_status) in enumerate(changes):
-        old_status = ComponentStatus(component.status)
         update.affected.append(
             AffectedComponent(
                 component=component,
                 position=position,
-                old_status=old_status,
+                old_status=ComponentStatus(component.status),
                 new_status=new_status,
             )
         )
         if component not in incident.components:
             incident.components.append(component)
-        if old_status != new_status:
-            component.status = new_status
-            db.session.add(
-                ComponentStatusChange(
-                    component_id=component.id,
-                    old_status=old_status,
-                    new_status=new_status,
-                    cause=ChangeCause.INCIDENT,
-                    incident_update=update,
-                    created_at=at,
-                )
-            )
+        set_component_status(component, new_status, cause, at, update)
     incident.status = status
     incident.updated_at = at
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
         incident.monitoring_at = at
-    incident.resolved_at = at if status == IncidentStatus.RESOLVED else None
+    incident.resolved_at = at if status in workflow.CLOSED_STATUSES else None
     incident.next_update_due = update.next_update_due = workflow.next_update_due(
         Impact(incident.impact), incident.update_interval, status, at
     )
+    # A new promise replaces the old one: its reminder and overdue flag start afresh.
+    incident.reminded_at = incident.overdue_at = None
     db.session.flush()
     outbox.create_deliveries(update)
     return update
@@ -149,7 +173,7 @@ def open_incident(
     notify: bool = True,
 ) -> Incident:
     """Open an incident with its first public update."""
-    errors = _Errors()
+    errors = Errors()
     clean_name = errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
     clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
     parsed_impact = errors.check(workflow.parse_impact, impact)
@@ -157,12 +181,8 @@ def open_incident(
     interval = errors.check(workflow.check_interval, update_interval)
     if parsed_status == IncidentStatus.RESOLVED:
         errors.errors["status"] = "a new incident cannot start resolved"
-    changes = _load_components(components or {}, errors)
-    try:
-        errors.raise_any()
-    except ValidationError:
-        db.session.rollback()
-        raise
+    changes = load_components(components or {}, errors)
+    errors.raise_any()
     assert clean_name and clean_body and parsed_impact and parsed_status
     at = now()
     incident = Incident(
@@ -175,9 +195,17 @@ def open_incident(
         started_at=at,
     )
     db.session.add(incident)
-    _add_update(incident, parsed_status, clean_body, changes, actor, notify)
-    record(actor, "incident.open", "incident", incident.id, None, _snapshot(incident))
+    write_update(incident, parsed_status, clean_body, changes, actor, notify)
+    record(actor, "incident.open", "incident", incident.id, None, snapshot(incident))
     db.session.commit()
+    return incident
+
+
+def _locked_incident(incident_id: str) -> Incident:
+    incident = db.session.get(Incident, incident_id, with_for_update=True)
+    if incident is None:
+        db.session.rollback()
+        raise NotFound(f"incident {incident_id}")
     return incident
 
 
@@ -190,24 +218,24 @@ def post_update(
     components: Mapping[str, str] | None = None,
     notify: bool = True,
 ) -> IncidentUpdate:
-    """Post a public update; it may move the incident's status and its components."""
-    incident = db.session.get(Incident, incident_id, with_for_update=True)
-    if incident is None or incident.is_maintenance:
-        db.session.rollback()
-        raise NotFound(f"incident {incident_id}")
-    errors = _Errors()
+    """Post a public update; it may move the incident's status and its components.
+
+    Maintenances take the maintenance vocabulary (in progress, verifying, completed).
+    """
+    incident = _locked_incident(incident_id)
+    allowed = (
+        workflow.MAINTENANCE_STATUSES if incident.is_maintenance else workflow.INCIDENT_STATUSES
+    )
+    cause = ChangeCause.MAINTENANCE if incident.is_maintenance else ChangeCause.INCIDENT
+    errors = Errors()
     clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
-    parsed_status = errors.check(workflow.parse_status, status, workflow.INCIDENT_STATUSES)
-    changes = _load_components(components or {}, errors)
-    try:
-        errors.raise_any()
-    except ValidationError:
-        db.session.rollback()
-        raise
+    parsed_status = errors.check(workflow.parse_status, status, allowed)
+    changes = load_components(components or {}, errors)
+    errors.raise_any()
     assert clean_body and parsed_status
-    before = _snapshot(incident)
-    update = _add_update(incident, parsed_status, clean_body, changes, actor, notify)
-    record(actor, "incident.update", "incident", incident.id, before, _snapshot(incident))
+    before = snapshot(incident)
+    update = write_update(incident, parsed_status, clean_body, changes, actor, notify, cause)
+    record(actor, "incident.update", "incident", incident.id, before, snapshot(incident))
     db.session.commit()
     return update
 
@@ -221,17 +249,115 @@ def resolve(
     notify: bool = True,
 ) -> IncidentUpdate:
     """Resolve in one action: every affected component goes back to operational unless
-    ``components`` says otherwise for it."""
+    ``components`` says otherwise for it. A maintenance is completed the same way."""
     incident = db.session.get(Incident, incident_id)
-    if incident is None or incident.is_maintenance:
+    if incident is None:
         raise NotFound(f"incident {incident_id}")
     restored = {c.id: str(ComponentStatus.OPERATIONAL) for c in incident.components}
     restored.update(components or {})
+    final = IncidentStatus.COMPLETED if incident.is_maintenance else IncidentStatus.RESOLVED
     return post_update(
         actor=actor,
         incident_id=incident_id,
-        status=IncidentStatus.RESOLVED,
+        status=final,
         body=body,
         components=restored,
         notify=notify,
     )
+
+
+def edit_update(*, actor: User | None, update_id: str, body: str) -> IncidentUpdate:
+    """Correct the text of a published update. The earlier text is kept as a revision the
+    public page shows; the page is republished. Channels that already carried the old text
+    are not re-sent: a correction that matters to them is a new update."""
+    update = db.session.get(IncidentUpdate, update_id, with_for_update=True)
+    if update is None:
+        db.session.rollback()
+        raise NotFound(f"update {update_id}")
+    errors = Errors()
+    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    errors.raise_any()
+    assert clean_body
+    if clean_body == update.body:
+        db.session.rollback()
+        return update
+    at = now()
+    db.session.add(
+        IncidentUpdateRevision(
+            update=update,
+            body=update.body,
+            author_id=actor.id if actor else None,
+            created_at=at,
+        )
+    )
+    before = {"body": update.body}
+    update.body = clean_body
+    update.updated_at = at
+    update.incident.updated_at = at
+    record(
+        actor, "incident.update_edit", "incident_update", update.id, before, {"body": clean_body}
+    )
+    request_publish(f"update {update.id} edited")
+    db.session.commit()
+    return update
+
+
+def update_details(
+    *, actor: User | None, incident_id: str, name: str | None = None, impact: str | None = None
+) -> Incident:
+    """Rename an incident or change its impact without a new public update."""
+    incident = _locked_incident(incident_id)
+    errors = Errors()
+    clean_name = (
+        errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
+        if name is not None
+        else None
+    )
+    parsed_impact = errors.check(workflow.parse_impact, impact) if impact is not None else None
+    if parsed_impact is not None and incident.is_maintenance:
+        errors.errors["impact"] = "a maintenance has no impact level"
+    errors.raise_any()
+    before = snapshot(incident)
+    if clean_name and clean_name != incident.name:
+        incident.name = clean_name
+    if parsed_impact and parsed_impact != incident.impact:
+        incident.impact = parsed_impact
+    if snapshot(incident) == before:
+        db.session.rollback()
+        return incident
+    incident.updated_at = now()
+    record(actor, "incident.edit", "incident", incident.id, before, snapshot(incident))
+    request_publish(f"incident {incident.id} edited")
+    db.session.commit()
+    return incident
+
+
+def publish_postmortem(*, actor: User | None, incident_id: str, body: str) -> Incident:
+    """Attach (or revise) the postmortem of a resolved incident and republish its page."""
+    incident = _locked_incident(incident_id)
+    if incident.is_open:
+        db.session.rollback()
+        raise Conflict("a postmortem can be published once the incident is resolved")
+    errors = Errors()
+    clean_body = errors.check(workflow.check_text, "postmortem_body", body, workflow.MAX_BODY)
+    errors.raise_any()
+    assert clean_body
+    at = now()
+    before = {"postmortem_body": incident.postmortem_body}
+    incident.postmortem_body = clean_body
+    if incident.postmortem_published_at is None:
+        incident.postmortem_published_at = at
+    if not incident.is_maintenance:
+        incident.status = IncidentStatus.POSTMORTEM  # Statuspage's status once it has one
+    incident.updated_at = at
+    record(
+        actor,
+        "incident.postmortem",
+        "incident",
+        incident.id,
+        before,
+        {"postmortem_body": clean_body},
+    )
+    request_publish(f"postmortem of {incident.id}")
+    db.session.commit()
+    return incident

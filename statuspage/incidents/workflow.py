@@ -13,6 +13,13 @@ INCIDENT_STATUSES = (
     IncidentStatus.MONITORING,
     IncidentStatus.RESOLVED,
 )
+MAINTENANCE_STATUSES = (
+    IncidentStatus.SCHEDULED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.VERIFYING,
+    IncidentStatus.COMPLETED,
+)
+CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED)
 INCIDENT_IMPACTS = (Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL)
 
 # Minutes between public updates an incident promises unless the operator says otherwise.
@@ -22,8 +29,15 @@ DEFAULT_UPDATE_INTERVAL = {
     Impact.MINOR: 60,
     Impact.NONE: 120,
 }
+MIN_INTERVAL = 5
+MAX_INTERVAL = 24 * 60
 MAX_NAME = 255
 MAX_BODY = 20_000
+MAX_DESCRIPTION = 2_000
+
+
+class Conflict(Exception):
+    """The request is well-formed but the object's current state forbids it."""
 
 
 def parse_status(value: str | None, allowed: tuple[IncidentStatus, ...]) -> IncidentStatus:
@@ -48,6 +62,8 @@ def parse_component_status(component_id: str, value: str | None) -> ComponentSta
 
 
 def check_text(field: str, value: str | None, limit: int, *, required: bool = True) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError({field: "must be text"})
     text = (value or "").strip()
     if required and not text:
         raise ValidationError({field: "must not be empty"})
@@ -59,8 +75,12 @@ def check_text(field: str, value: str | None, limit: int, *, required: bool = Tr
 def check_interval(value: int | None) -> int | None:
     if value is None:
         return None
-    if not 5 <= value <= 24 * 60:
-        raise ValidationError({"update_interval": "must be between 5 and 1440 minutes"})
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError({"update_interval": "must be a whole number of minutes"})
+    if not MIN_INTERVAL <= value <= MAX_INTERVAL:
+        raise ValidationError(
+            {"update_interval": f"must be between {MIN_INTERVAL} and {MAX_INTERVAL} minutes"}
+        )
     return value
 
 
@@ -68,7 +88,7 @@ def next_update_due(
     impact: Impact, interval: int | None, status: IncidentStatus, at: datetime
 ) -> datetime | None:
     """When the incident next owes the public an update; nothing once it is resolved."""
-    if status == IncidentStatus.RESOLVED:
+    if status in CLOSED_STATUSES:
         return None
     minutes = interval or DEFAULT_UPDATE_INTERVAL.get(impact)
     return at + timedelta(minutes=minutes) if minutes else None

@@ -1,0 +1,232 @@
+"""Incident views: open, update, edit, resolve, postmortem, and the delivery ledger."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from statuspage.admin.access import require
+from statuspage.admin.forms import (
+    ActionForm,
+    EditUpdateForm,
+    IncidentForm,
+    PostmortemForm,
+    ResolveForm,
+    UpdateForm,
+    component_choices,
+)
+from statuspage.admin.routes import UNPROCESSABLE, bp, components_by_group, show_errors
+from statuspage.errors import NotFound, ValidationError
+from statuspage.extensions import db
+from statuspage.incidents import ledger, service
+from statuspage.incidents import templates as incident_templates
+from statuspage.incidents.workflow import Conflict
+from statuspage.models import (
+    ComponentStatus,
+    Delivery,
+    Incident,
+    IncidentStatus,
+    IncidentTemplate,
+    IncidentUpdate,
+    Role,
+)
+
+
+def _template_from_query() -> IncidentTemplate | None:
+    raw = request.args.get("template", "")
+    return db.session.get(IncidentTemplate, int(raw)) if raw.isdigit() else None
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@require(Role.RESPONDER)
+def new_incident() -> ResponseReturnValue:
+    form = IncidentForm()
+    chosen = component_choices(request.form)
+    if request.method == "GET" and (template := _template_from_query()) is not None:
+        form.name.data, form.body.data = template.title, template.body
+        if template.status in dict(form.status.choices):
+            form.status.data = template.status
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                incident = service.open_incident(
+                    actor=current_user,
+                    name=form.name.data,
+                    impact=form.impact.data,
+                    status=form.status.data,
+                    body=form.body.data,
+                    components=chosen,
+                    update_interval=form.update_interval.data,
+                    notify=form.notify.data,
+                )
+            except ValidationError as exc:
+                show_errors(form, exc)
+            else:
+                flash("Incident opened; it is being published.", "ok")
+                return redirect(url_for("admin.incident", incident_id=incident.id))
+        return _incident_form(form, chosen), UNPROCESSABLE
+    return _incident_form(form, chosen)
+
+
+def _incident_form(form: IncidentForm, chosen: dict[str, str]) -> str:
+    return render_template(
+        "admin/incident_new.html",
+        form=form,
+        groups=components_by_group(),
+        chosen=chosen,
+        statuses=list(ComponentStatus),
+        templates=incident_templates.all_templates(),
+    )
+
+
+def _load(incident_id: str) -> Incident:
+    row = db.session.get(Incident, incident_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _update_form(row: Incident) -> UpdateForm:
+    form = UpdateForm(status=row.status)
+    if row.is_maintenance:
+        form.for_maintenance()
+    if request.method == "GET" and (template := _template_from_query()) is not None:
+        form.body.data = template.body
+        if template.status in dict(form.status.choices):
+            form.status.data = template.status
+    return form
+
+
+@bp.route("/incidents/<incident_id>", methods=["GET", "POST"])
+@require(Role.VIEWER)
+def incident(incident_id: str) -> ResponseReturnValue:
+    row = _load(incident_id)
+    form = _update_form(row)
+    chosen = component_choices(request.form)
+    if request.method == "POST":
+        if not current_user.can(Role.RESPONDER):
+            abort(403)
+        if form.validate_on_submit():
+            closing = form.status.data in (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED)
+            action = (
+                service.resolve
+                if closing
+                else partial(service.post_update, status=form.status.data)
+            )
+            try:
+                action(
+                    actor=current_user,
+                    incident_id=row.id,
+                    body=form.body.data,
+                    components=chosen,
+                    notify=form.notify.data,
+                )
+            except ValidationError as exc:
+                show_errors(form, exc)
+            except NotFound:
+                abort(404)
+            else:
+                flash("Update posted; it is being published.", "ok")
+                return redirect(url_for("admin.incident", incident_id=row.id))
+        return incident_page(_load(incident_id), form=form, chosen=chosen), UNPROCESSABLE
+    return incident_page(row, form=form, chosen=chosen)
+
+
+def incident_page(row: Incident, **overrides: object) -> str:
+    deliveries = ledger.for_updates([u.id for u in row.updates])
+    context: dict[str, object] = {
+        "incident": row,
+        "form": _update_form(row),
+        "chosen": {},
+        "resolve_form": ResolveForm(),
+        "edit_form": EditUpdateForm(),
+        "postmortem_form": PostmortemForm(postmortem_body=row.postmortem_body),
+        "action_form": ActionForm(),
+        "groups": components_by_group(),
+        "statuses": list(ComponentStatus),
+        "deliveries": deliveries,
+        "templates": incident_templates.all_templates(),
+        "editing": None,
+    }
+    context.update(overrides)
+    if not context["chosen"]:
+        context["chosen"] = {c.id: str(c.status) for c in row.components}
+    return render_template("admin/incident.html", **context)
+
+
+@bp.post("/incidents/<incident_id>/resolve")
+@require(Role.RESPONDER)
+def resolve(incident_id: str) -> ResponseReturnValue:
+    """One action: the closing message, components back to operational."""
+    row = _load(incident_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            service.resolve(actor=current_user, incident_id=row.id, body=form.body.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Resolved; components are back to operational.", "ok")
+            return redirect(url_for("admin.incident", incident_id=row.id))
+    return incident_page(row, resolve_form=form), UNPROCESSABLE
+
+
+@bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])
+@require(Role.RESPONDER)
+def edit_update(update_id: str) -> ResponseReturnValue:
+    """Correct published text; the old text stays visible as a revision."""
+    update = db.session.get(IncidentUpdate, update_id)
+    if update is None:
+        abort(404)
+    form = EditUpdateForm(body=update.body) if request.method == "GET" else EditUpdateForm()
+    if form.validate_on_submit():
+        try:
+            service.edit_update(actor=current_user, update_id=update.id, body=form.body.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Update corrected; the page shows it as edited.", "ok")
+            return redirect(url_for("admin.incident", incident_id=update.incident_id))
+    status = UNPROCESSABLE if request.method == "POST" else 200
+    return incident_page(update.incident, edit_form=form, editing=update.id), status
+
+
+@bp.post("/incidents/<incident_id>/postmortem")
+@require(Role.RESPONDER)
+def postmortem(incident_id: str) -> ResponseReturnValue:
+    row = _load(incident_id)
+    form = PostmortemForm()
+    if form.validate_on_submit():
+        try:
+            service.publish_postmortem(
+                actor=current_user, incident_id=row.id, body=form.postmortem_body.data
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except Conflict as exc:
+            form.postmortem_body.errors = [str(exc)]
+        else:
+            flash("Postmortem published.", "ok")
+            return redirect(url_for("admin.incident", incident_id=row.id))
+    return incident_page(row, postmortem_form=form), UNPROCESSABLE
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@require(Role.RESPONDER)
+def retry_delivery(delivery_id: int) -> ResponseReturnValue:
+    row = db.session.get(Delivery, delivery_id)
+    if row is None:
+        abort(404)
+    back = url_for("admin.incident", incident_id=row.update.incident_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        ledger.retry(actor=current_user, delivery_id=delivery_id)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(back), 303
+    flash(f"Delivery {delivery_id} queued again.", "ok")
+    return redirect(back)

@@ -1,0 +1,101 @@
+"""The "next update by" promise: remind responders before it falls due, flag it when missed.
+
+Every function takes the time it judges by, so the beat passes the clock's now and tests
+pass a frozen one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from statuspage.extensions import db
+from statuspage.incidents.workflow import CLOSED_STATUSES
+from statuspage.models import Impact, Incident
+from statuspage.models.audit import record
+
+REMIND_BEFORE = timedelta(minutes=5)
+
+
+@dataclass
+class CadenceReport:
+    reminded: list[str] = field(default_factory=list)
+    overdue: list[str] = field(default_factory=list)
+
+
+def _open_with_promise() -> list:
+    return [
+        Incident.impact != Impact.MAINTENANCE,
+        Incident.status.not_in(CLOSED_STATUSES),
+        Incident.next_update_due.is_not(None),
+    ]
+
+
+def _flag(incident_id: str, column: str, at: datetime, due: datetime) -> bool:
+    """Set the flag once per promise; the due time in the WHERE ignores a stale read."""
+    col = getattr(Incident, column)
+    result = db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, col.is_(None), Incident.next_update_due == due)
+        .values({column: at})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def run(at: datetime) -> CadenceReport:
+    """Mark reminders and overdue incidents as of ``at``; returns what changed just now."""
+    report = CadenceReport()
+    soon = db.session.execute(
+        select(Incident.id, Incident.next_update_due).where(
+            *_open_with_promise(),
+            Incident.reminded_at.is_(None),
+            Incident.next_update_due <= at + REMIND_BEFORE,
+        )
+    ).all()
+    for incident_id, due in soon:
+        if _flag(incident_id, "reminded_at", at, due):
+            record(
+                None, "incident.reminder", "incident", incident_id, None, {"due": due.isoformat()}
+            )
+            report.reminded.append(incident_id)
+    late = db.session.execute(
+        select(Incident.id, Incident.next_update_due).where(
+            *_open_with_promise(),
+            Incident.overdue_at.is_(None),
+            Incident.next_update_due <= at,
+        )
+    ).all()
+    for incident_id, due in late:
+        if _flag(incident_id, "overdue_at", at, due):
+            record(
+                None, "incident.overdue", "incident", incident_id, None, {"due": due.isoformat()}
+            )
+            report.overdue.append(incident_id)
+    db.session.commit()
+    return report
+
+
+def attention(at: datetime) -> list[Incident]:
+    """Open incidents whose update is due soon or overdue, soonest first (the admin banner)."""
+    return list(
+        db.session.scalars(
+            select(Incident)
+            .where(*_open_with_promise(), Incident.next_update_due <= at + REMIND_BEFORE)
+            .order_by(Incident.next_update_due)
+        )
+    )
+
+
+def state(incident: Incident, at: datetime) -> str | None:
+    """ "overdue", "due soon" or None, as the admin shows it."""
+    due = incident.next_update_due
+    if due is None or not incident.is_open or incident.is_maintenance:
+        return None
+    if incident.overdue_at is not None or due <= at:
+        return "overdue"
+    if due <= at + REMIND_BEFORE:
+        return "due soon"
+    return None
