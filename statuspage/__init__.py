@@ -13,11 +13,12 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app; ``config`` overrides settings read from the environment."""
-    from statuspage import admin, models, outbox, public  # noqa: F401  (registers tables, hooks)
+    from statuspage import admin, api, models, outbox, public  # noqa: F401  (tables, hooks)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
     from statuspage.lib.markdown import render_markdown
     from statuspage.lib.timefmt import human, machine
+    from statuspage.public.site import PublishedSite
 
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.update(load_config())
@@ -36,4 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["machine"] = machine
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    # The published snapshot is served before Flask routes anything (see public/site.py).
+    app.wsgi_app = PublishedSite(app.wsgi_app, app.config["PUBLISH_DIR"])
     return app

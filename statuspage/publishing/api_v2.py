@@ -33,7 +33,7 @@ def page_doc(state: PublicState) -> Doc:
         "name": state.page.name,
         "url": state.base_url,
         "time_zone": state.page.time_zone,
-        "updated_at": iso(state.page.updated_at),
+        "updated_at": iso(state.updated_at),
     }
 
 
@@ -162,12 +162,12 @@ def documents(state: PublicState) -> dict[str, Doc]:
         "components.json": {"page": page, "components": components},
         "incidents.json": {
             "page": page,
-            "incidents": [incident_doc(i, state) for i in state.incidents],
+            "incidents": [incident_doc(i, state) for i in state.recent_incidents],
         },
         "incidents/unresolved.json": {"page": page, "incidents": unresolved},
         "scheduled-maintenances.json": {
             "page": page,
-            "scheduled_maintenances": [incident_doc(m, state) for m in state.maintenances],
+            "scheduled_maintenances": [incident_doc(m, state) for m in state.recent_maintenances],
         },
         "scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
         "scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},

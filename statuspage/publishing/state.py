@@ -1,12 +1,15 @@
-"""Everything a snapshot shows, loaded in a handful of queries."""
+"""Everything a snapshot shows, loaded in a handful of queries at render time."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
 
 from sqlalchemy.orm import selectinload
 
 from statuspage.extensions import db
+from statuspage.lib.clock import now
 from statuspage.models import (
     AffectedComponent,
     Component,
@@ -18,10 +21,12 @@ from statuspage.models import (
     IncidentUpdate,
     Page,
 )
+from statuspage.publishing.uptime import Uptime, load_uptime
 
 RECENT_INCIDENTS = 50
+PAST_DAYS = 7
 
-# Worst first: the order in which a status dominates a group or the whole page.
+# The order in which a status dominates a group or the whole page.
 SEVERITY = {
     ComponentStatus.OPERATIONAL: 0,
     ComponentStatus.UNDER_MAINTENANCE: 1,
@@ -29,6 +34,16 @@ SEVERITY = {
     ComponentStatus.PARTIAL_OUTAGE: 3,
     ComponentStatus.MAJOR_OUTAGE: 4,
 }
+ACTIVE_MAINTENANCE = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
+
+
+def worst(statuses: list[ComponentStatus]) -> ComponentStatus:
+    return max(statuses, key=SEVERITY.__getitem__, default=ComponentStatus.OPERATIONAL)
+
+
+def shown(component: Component) -> bool:
+    """Statuspage's ``only_show_if_degraded``: hidden from the page while operational."""
+    return not component.only_show_if_degraded or component.status != ComponentStatus.OPERATIONAL
 
 
 @dataclass
@@ -38,18 +53,34 @@ class GroupView:
 
     @property
     def status(self) -> ComponentStatus:
-        statuses = [ComponentStatus(c.status) for c in self.members]
-        return max(statuses, key=SEVERITY.__getitem__, default=ComponentStatus.OPERATIONAL)
+        return worst([ComponentStatus(c.status) for c in self.members])
+
+    @property
+    def visible(self) -> list[Component]:
+        return [c for c in self.members if shown(c)]
+
+
+@dataclass
+class Month:
+    key: str  # "2026-11"
+    first: date
+    incidents: list[Incident]
+
+    @property
+    def label(self) -> str:
+        return self.first.strftime("%B %Y")
 
 
 @dataclass
 class PublicState:
     page: Page
     base_url: str
+    at: datetime
     groups: list[GroupView]
     ungrouped: list[Component]
-    incidents: list[Incident]  # latest first, maintenances excluded
-    maintenances: list[Incident]  # soonest first
+    incidents: list[Incident]  # every incident, newest first, maintenances excluded
+    maintenances: list[Incident]  # every maintenance, latest window first
+    uptime: dict[str, Uptime] = field(default_factory=dict)
     top_level: list[GroupView | Component] = field(default_factory=list)
 
     @property
@@ -57,20 +88,69 @@ class PublicState:
         return [c for g in self.groups for c in g.members] + self.ungrouped
 
     @property
+    def updated_at(self) -> datetime:
+        """When anything shown last changed (not when it was rendered), so an unchanged
+        page renders to the same bytes and keeps its ETag."""
+        stamps = [self.page.updated_at]
+        stamps += [c.updated_at for c in self.components]
+        stamps += [g.group.updated_at for g in self.groups]
+        stamps += [i.updated_at for i in self.everything[:1]]
+        stamps += [i.updated_at for i in self.unresolved + self.recent_maintenances]
+        return max(stamps)
+
+    @property
+    def recent_incidents(self) -> list[Incident]:
+        return self.incidents[:RECENT_INCIDENTS]
+
+    @property
+    def recent_maintenances(self) -> list[Incident]:
+        return self.maintenances[:RECENT_INCIDENTS]
+
+    @property
     def unresolved(self) -> list[Incident]:
         return [i for i in self.incidents if i.is_open]
 
     @property
     def active_maintenances(self) -> list[Incident]:
-        return [
-            m
-            for m in self.maintenances
-            if m.status in (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
-        ]
+        return sorted(
+            (m for m in self.maintenances if m.status in ACTIVE_MAINTENANCE),
+            key=lambda m: m.scheduled_for,
+        )
 
     @property
     def upcoming_maintenances(self) -> list[Incident]:
-        return [m for m in self.maintenances if m.status == IncidentStatus.SCHEDULED]
+        return sorted(
+            (m for m in self.maintenances if m.status == IncidentStatus.SCHEDULED),
+            key=lambda m: m.scheduled_for,
+        )
+
+    @property
+    def everything(self) -> list[Incident]:
+        return [*self.incidents, *self.maintenances]
+
+    def past_days(self, days: int = PAST_DAYS) -> list[tuple[date, list[Incident]]]:
+        """The last few days, each with the incidents and maintenances that began on it."""
+        today = self.at.date()
+        by_day: dict[date, list[Incident]] = {today - timedelta(days=i): [] for i in range(days)}
+        for incident in self.everything:
+            day = started(incident).date()
+            if day in by_day:
+                by_day[day].append(incident)
+        return [(day, sorted(items, key=started, reverse=True)) for day, items in by_day.items()]
+
+    def months(self) -> list[Month]:
+        """Every month with at least one incident or maintenance, newest first."""
+        ordered = sorted(self.everything, key=started, reverse=True)
+        return [
+            Month(key, started(items[0]).date().replace(day=1), items)
+            for key, group in groupby(ordered, key=lambda i: started(i).strftime("%Y-%m"))
+            for items in [list(group)]
+        ]
+
+
+def started(incident: Incident) -> datetime:
+    """When it happened, for history: the window start of a maintenance."""
+    return incident.scheduled_for or incident.started_at or incident.created_at
 
 
 def _update_options() -> list:
@@ -84,7 +164,8 @@ def _update_options() -> list:
     ]
 
 
-def load_state(base_url: str) -> PublicState:
+def load_state(base_url: str, at: datetime | None = None) -> PublicState:
+    at = at or now()
     page = Page.get()
     groups = db.session.scalars(
         db.select(ComponentGroup)
@@ -96,29 +177,27 @@ def load_state(base_url: str) -> PublicState:
         .where(Component.group_id.is_(None))
         .order_by(Component.position, Component.name)
     ).all()
-    incidents = db.session.scalars(
-        db.select(Incident)
-        .where(Incident.impact != Impact.MAINTENANCE)
-        .options(*_update_options())
-        .order_by(Incident.created_at.desc())
-        .limit(RECENT_INCIDENTS)
+    everything = db.session.scalars(
+        db.select(Incident).options(*_update_options()).order_by(Incident.created_at.desc())
     ).all()
-    maintenances = db.session.scalars(
-        db.select(Incident)
-        .where(Incident.impact == Impact.MAINTENANCE)
-        .options(*_update_options())
-        .order_by(Incident.scheduled_for.desc())
-        .limit(RECENT_INCIDENTS)
-    ).all()
+    incidents = [i for i in everything if i.impact != Impact.MAINTENANCE]
+    maintenances = sorted(
+        (i for i in everything if i.impact == Impact.MAINTENANCE),
+        key=lambda m: m.scheduled_for or m.created_at,
+        reverse=True,
+    )
     group_views = [GroupView(g, list(g.components)) for g in groups]
     top: list[GroupView | Component] = [*group_views, *ungrouped]
     top.sort(key=lambda x: x.group.position if isinstance(x, GroupView) else x.position)
-    return PublicState(
+    state = PublicState(
         page=page,
         base_url=base_url,
+        at=at,
         groups=group_views,
         ungrouped=list(ungrouped),
-        incidents=list(incidents),
-        maintenances=list(maintenances),
+        incidents=incidents,
+        maintenances=maintenances,
         top_level=top,
     )
+    state.uptime = load_uptime(state.components, at)
+    return state

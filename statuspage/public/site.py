@@ -1,0 +1,191 @@
+"""WSGI middleware that serves the published snapshot before Flask sees the request.
+
+Readers arrive in a flood exactly when something is broken, so the public site must cost
+almost nothing per request and never touch the database. Each file of the snapshot being
+served is read once per process into memory with its precomputed headers: a strong ETag
+from the content hash (a different one for the gzip variant), ``Last-Modified`` from the
+file (kept across re-publishes while the bytes stay the same) and a ``Cache-Control`` that
+lets a CDN serve stale copies while it revalidates or while the origin is down. Anything
+not in the snapshot falls through to the Flask app (admin, write API, subscriptions).
+
+URLs map to files the way ``deploy/nginx/snapshot.conf`` maps them: ``/`` is
+``index.html`` and a path whose last segment has no dot is ``<path>.html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+PAGE_CACHE = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"
+ASSET_CACHE = "public, max-age=31536000, immutable"
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+}
+# Pages are ours and use no inline script or style; the badge SVG carries its own styling.
+HTML_SECURITY = [
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+]
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+ALLOW = "GET, HEAD, OPTIONS"
+# What a 304 repeats (RFC 9110 15.4.5), so caches can refresh their stored copy.
+KEEP_ON_304 = {"Cache-Control", "ETag", "Last-Modified", "Vary", "Access-Control-Allow-Origin"}
+
+
+def snapshot_path(url_path: str) -> str | None:
+    """The file under the snapshot that a URL path names, or None if it cannot name one."""
+    if url_path == "/":
+        return "index.html"
+    segments = url_path.split("/")
+    if segments[0] != "" or not all(_SEGMENT.match(s) for s in segments[1:]):
+        return None
+    relative = "/".join(segments[1:])
+    if relative.endswith(".gz"):
+        return None
+    return relative if "." in segments[-1] else relative + ".html"
+
+
+class _File:
+    __slots__ = ("body", "gzip", "headers", "gzip_headers", "etag", "gzip_etag", "modified")
+
+    def __init__(self, path: Path, cache_control: str) -> None:
+        self.body = path.read_bytes()
+        try:
+            self.gzip: bytes | None = path.with_name(path.name + ".gz").read_bytes()
+        except FileNotFoundError:
+            self.gzip = None
+        mtime = int(path.stat().st_mtime)
+        self.modified = mtime
+        tag = hashlib.sha256(self.body).hexdigest()[:24]
+        etag, gzip_etag = self.etag, self.gzip_etag = f'"{tag}"', f'"{tag}-gz"'
+        common = [
+            ("Content-Type", TYPES.get(path.suffix, "application/octet-stream")),
+            ("Cache-Control", cache_control),
+            ("Last-Modified", formatdate(mtime, usegmt=True)),
+            ("Access-Control-Allow-Origin", "*"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        if path.suffix == ".html":
+            common += HTML_SECURITY
+        if self.gzip is not None:
+            common.append(("Vary", "Accept-Encoding"))
+        self.headers = [*common, ("ETag", etag), ("Content-Length", str(len(self.body)))]
+        self.gzip_headers = [
+            *common,
+            ("ETag", gzip_etag),
+            ("Content-Encoding", "gzip"),
+            ("Content-Length", str(len(self.gzip or b""))),
+        ]
+
+    def not_modified(self, environ: dict[str, Any], etag: str) -> bool:
+        match = environ.get("HTTP_IF_NONE_MATCH")
+        if match is not None:
+            if match.strip() == "*":
+                return True
+            # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+            return etag in {t.strip().removeprefix("W/") for t in match.split(",")}
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since:
+            try:
+                return parsedate_to_datetime(since).timestamp() >= self.modified
+            except (TypeError, ValueError):
+                return False
+        return False
+
+
+def accepts_gzip(header: str) -> bool:
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
+
+
+class PublishedSite:
+    """Serve ``<publish_dir>/current`` from memory; hand everything else to ``app``."""
+
+    def __init__(self, app: WSGIApp, publish_dir: str | os.PathLike[str]) -> None:
+        self.app = app
+        self.link = Path(publish_dir) / "current"
+        self._target: str | None = None
+        self._files: dict[str, _File] = {}
+        self._lock = threading.Lock()
+
+    def _lookup(self, url_path: str) -> _File | None:
+        try:
+            target = os.readlink(self.link)
+        except OSError:
+            return None  # nothing published yet: Flask says so
+        if target != self._target:
+            with self._lock:
+                if target != self._target:
+                    self._files, self._target = {}, target
+        files = self._files
+        found = files.get(url_path)
+        if found is not None:
+            return found
+        relative = snapshot_path(url_path)
+        if relative is None:
+            return None
+        path = self.link.parent / target / relative
+        if not path.is_file():
+            return None
+        cache = ASSET_CACHE if relative.startswith("static/") else PAGE_CACHE
+        try:
+            found = _File(path, cache)
+        except FileNotFoundError:  # pruned between readlink and read: the next request retries
+            return None
+        files[url_path] = found
+        return found
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        found = self._lookup(environ.get("PATH_INFO") or "/")
+        if found is None:
+            return self.app(environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS":
+            start_response(
+                "204 No Content",
+                [
+                    ("Allow", ALLOW),
+                    ("Access-Control-Allow-Origin", "*"),
+                    ("Access-Control-Allow-Methods", ALLOW),
+                    ("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since"),
+                    ("Access-Control-Max-Age", "86400"),
+                ],
+            )
+            return []
+        if method not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", ALLOW), ("Content-Length", "0")])
+            return []
+        use_gzip = found.gzip is not None and accepts_gzip(
+            environ.get("HTTP_ACCEPT_ENCODING", "")
+        )
+        headers = found.gzip_headers if use_gzip else found.headers
+        if found.not_modified(environ, found.gzip_etag if use_gzip else found.etag):
+            start_response("304 Not Modified", [(k, v) for k, v in headers if k in KEEP_ON_304])
+            return []
+        start_response("200 OK", headers)
+        if method == "HEAD":
+            return []
+        return [found.gzip if use_gzip else found.body]

@@ -1,0 +1,109 @@
+"""RSS 2.0 and Atom 1.0 history feeds, site-wide and per component, built with feedgen.
+
+A feed reader is a subscriber too, so each *update* is an entry (not each incident): a
+reader sees "Monitoring" and "Resolved" as news, not as a silent edit of an old item. An
+entry's id is the permalink of its update, unique and stable across re-publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from feedgen.feed import FeedGenerator
+from flask import current_app
+
+from statuspage.models import Component, Incident, IncidentUpdate
+from statuspage.publishing.pages import feed_context
+from statuspage.publishing.state import PublicState
+
+FEED_INCIDENTS = 50
+
+
+def _entries(incidents: Iterable[Incident]) -> list[tuple[Incident, IncidentUpdate]]:
+    pairs = [(i, u) for i in incidents for u in i.updates]
+    return sorted(pairs, key=lambda pair: (pair[1].created_at, pair[1].id), reverse=True)
+
+
+def update_url(state: PublicState, incident: Incident, update: IncidentUpdate) -> str:
+    return f"{state.base_url}/incidents/{incident.id}#update-{update.id}"
+
+
+def _feed(state: PublicState, title: str, path: str, description: str) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.id(f"{state.base_url}{path}")
+    feed.title(title)
+    feed.subtitle(description)
+    feed.author({"name": state.page.name, "uri": state.base_url})
+    feed.link(href=f"{state.base_url}/", rel="alternate")
+    feed.language("en")
+    feed.generator("statuspage")
+    feed.updated(state.updated_at)
+    return feed
+
+
+def _content(state: PublicState, incident: Incident, update: IncidentUpdate) -> str:
+    return current_app.jinja_env.get_template("public/feed_entry.html").render(
+        feed_context(state), incident=incident, update=update
+    )
+
+
+def build(
+    state: PublicState, incidents: list[Incident], title: str, path: str, description: str
+) -> tuple[bytes, bytes]:
+    """(RSS, Atom) documents for the updates of ``incidents``; ``path`` has no extension."""
+    rss = _feed(state, title, path + ".rss", description)
+    rss.link(href=f"{state.base_url}{path}.rss", rel="self", type="application/rss+xml")
+    atom = _feed(state, title, path + ".atom", description)
+    atom.link(href=f"{state.base_url}{path}.atom", rel="self", type="application/atom+xml")
+    for incident, update in _entries(incidents):
+        link = update_url(state, incident, update)
+        title_text = f"{incident.name} — {update.status.replace('_', ' ').capitalize()}"
+        content = _content(state, incident, update)
+        for feed in (rss, atom):
+            entry = feed.add_entry(order="append")
+            entry.guid(link, permalink=True)
+            entry.title(title_text)
+            entry.link(href=link, rel="alternate")
+            entry.published(update.created_at)
+            entry.updated(max(update.updated_at, update.created_at))
+            entry.category(term=str(incident.impact), label=f"Impact: {incident.impact}")
+            if feed is rss:
+                entry.description(content)
+            else:
+                entry.content(content, type="html")
+    return rss.rss_str(pretty=False), atom.atom_str(pretty=False)
+
+
+def documents(state: PublicState) -> dict[str, bytes]:
+    """Every feed file, keyed by its path in the snapshot."""
+    everything = sorted(
+        [*state.recent_incidents, *state.recent_maintenances],
+        key=lambda i: i.updated_at,
+        reverse=True,
+    )[:FEED_INCIDENTS]
+    files: dict[str, bytes] = {}
+    name = state.page.name
+    files["history.rss"], files["history.atom"] = build(
+        state,
+        everything,
+        f"{name} status history",
+        "/history",
+        f"Incidents and maintenance at {name}",
+    )
+    for component in state.components:
+        files.update(_component_feeds(state, component))
+    return files
+
+
+def _component_feeds(state: PublicState, component: Component) -> dict[str, bytes]:
+    touching = [i for i in [*state.incidents, *state.maintenances] if component in i.components]
+    touching.sort(key=lambda i: i.updated_at, reverse=True)
+    base = f"/components/{component.id}/history"
+    rss, atom = build(
+        state,
+        touching[:FEED_INCIDENTS],
+        f"{component.display_name} · {state.page.name} status history",
+        base,
+        f"Incidents and maintenance affecting {component.display_name}",
+    )
+    return {base[1:] + ".rss": rss, base[1:] + ".atom": atom}
