@@ -134,18 +134,21 @@ def write_update(
         display_at=at,
     )
     db.session.add(update)
-    for position, (component, new_status) in enumerate(changes):
-        update.affected.append(
-            AffectedComponent(
-                component=component,
-                position=position,
-                old_status=ComponentStatus(component.status),
-                new_status=new_status,
+    # No autoflush: the update row is inserted once, complete, so its updated_at stays
+    # equal to created_at until someone edits it.
+    with db.session.no_autoflush:
+        for position, (component, new_status) in enumerate(changes):
+            update.affected.append(
+                AffectedComponent(
+                    component=component,
+                    position=position,
+                    old_status=ComponentStatus(component.status),
+                    new_status=new_status,
+                )
             )
-        )
-        if component not in incident.components:
-            incident.components.append(component)
-        set_component_status(component, new_status, cause, at, update)
+            if component not in incident.components:
+                incident.components.append(component)
+            set_component_status(component, new_status, cause, at, update)
     incident.status = status
     incident.updated_at = at
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
@@ -359,5 +362,29 @@ def publish_postmortem(*, actor: User | None, incident_id: str, body: str) -> In
         {"postmortem_body": clean_body},
     )
     request_publish(f"postmortem of {incident.id}")
+    db.session.commit()
+    return incident
+
+
+def set_update_interval(*, actor: User | None, incident_id: str, minutes: int | None) -> Incident:
+    """Change how often this incident promises updates (None: the impact's default).
+
+    The promise already published stands; the new interval applies from the next update,
+    so no channel is left quoting a time that silently moved.
+    """
+    incident = _locked_incident(incident_id)
+    errors = Errors()
+    interval = errors.check(workflow.check_interval, minutes)
+    if incident.is_maintenance:
+        errors.errors["update_interval"] = "a maintenance has no update cadence"
+    errors.raise_any()
+    before = {"update_interval": incident.update_interval}
+    if before["update_interval"] == interval:
+        db.session.rollback()
+        return incident
+    incident.update_interval = interval
+    record(
+        actor, "incident.interval", "incident", incident.id, before, {"update_interval": interval}
+    )
     db.session.commit()
     return incident

@@ -1,0 +1,84 @@
+"""The blueprint, its JSON error handling and the dual ``path``/``path.json`` routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RoutingNotFound
+
+from statuspage.api.errors import CODES, ApiError, error_response, from_exception
+from statuspage.errors import NotFound, ValidationError
+from statuspage.extensions import csrf, db
+from statuspage.incidents.workflow import Conflict
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+PAGE = "/pages/<page_id>"
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+CATCH_ALL = "api_v1.unknown"
+
+
+def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``rule`` and ``rule.json`` for the same view."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        bp.add_url_rule(rule, view_func=view, methods=methods)
+        bp.add_url_rule(rule + ".json", view_func=view, methods=methods, endpoint=view.__name__)
+        return view
+
+    return decorator
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    db.session.rollback()
+    return from_exception(exc)
+
+
+@bp.errorhandler(ValidationError)
+def _validation(exc: ValidationError) -> Response:
+    db.session.rollback()
+    return error_response(422, "unprocessable", str(exc), exc.errors)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Response:
+    db.session.rollback()
+    return error_response(404, "not_found", f"no {exc}")
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict) -> Response:
+    db.session.rollback()
+    return error_response(409, "conflict", str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    headers = dict(exc.get_headers()) if isinstance(exc, MethodNotAllowed) else {}
+    headers.pop("Content-Type", None)
+    return error_response(status, CODES.get(status, "error"), exc.description or "", None, headers)
+
+
+@bp.route("/<path:rest>", methods=list(METHODS), endpoint="unknown")
+def unknown(rest: str) -> Response:
+    """Unknown API paths, and known ones asked with a method they do not take: JSON too."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(method=method)
+        except (RoutingNotFound, MethodNotAllowed):
+            continue
+        if endpoint != CATCH_ALL:
+            allowed.add(method)
+    if allowed:
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        raise MethodNotAllowed(valid_methods=sorted(allowed))
+    return error_response(404, "not_found", f"no API path /api/v1/{rest}")
