@@ -10,6 +10,7 @@ from datetime import timedelta
 from celery.signals import worker_process_init
 
 from statuspage import create_app
+from statuspage.config import env_int
 from statuspage.extensions import db
 
 flask_app = create_app()
@@ -19,6 +20,19 @@ celery_app.conf.beat_schedule = {
     "sweep-due-deliveries": {
         "task": "workers.tasks.sweep_due",
         "schedule": timedelta(seconds=flask_app.config["SWEEP_INTERVAL"]),
+    },
+    "publish-page-changes": {
+        "task": "workers.tasks.publish_requests",
+        "schedule": timedelta(seconds=flask_app.config["SWEEP_INTERVAL"]),
+    },
+    # Maintenance transitions and update-cadence reminders: every minute, shorter in tests.
+    "maintenance-tick": {
+        "task": "workers.tasks.maintenance_tick",
+        "schedule": timedelta(seconds=env_int("STATUSPAGE_TICK_SECONDS", 60)),
+    },
+    "cadence-reminders": {
+        "task": "workers.tasks.cadence_reminders",
+        "schedule": timedelta(seconds=env_int("STATUSPAGE_TICK_SECONDS", 60)),
     },
     "republish-page": {
         "task": "workers.tasks.republish",

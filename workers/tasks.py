@@ -9,6 +9,9 @@ from celery import shared_task
 
 from statuspage import outbox
 from statuspage.extensions import db
+from statuspage.incidents import cadence, maintenance
+from statuspage.incidents import republish as page_changes
+from statuspage.lib.clock import now
 from statuspage.messages import build_facts
 from statuspage.models import Delivery
 from statuspage.publishing.snapshot import publish
@@ -63,3 +66,29 @@ def sweep_due() -> int:
 def republish() -> None:
     """Re-render on a cadence so time-based parts of the page stay current."""
     publish()
+
+
+@shared_task(name="workers.tasks.publish_requests")
+def publish_requests() -> int:
+    """One render covers every page change waiting outside the outbox (component edits,
+    manual statuses, corrected text, postmortems); rows are marked only after it is live."""
+    ids = page_changes.pending_ids()
+    if not ids:
+        return 0
+    publish()
+    page_changes.mark_published(ids)
+    return len(ids)
+
+
+@shared_task(name="workers.tasks.maintenance_tick")
+def maintenance_tick() -> dict[str, list[str]]:
+    """Start and complete scheduled maintenances whose time has come."""
+    report = maintenance.tick(now())
+    return {"started": report.started, "completed": report.completed}
+
+
+@shared_task(name="workers.tasks.cadence_reminders")
+def cadence_reminders() -> dict[str, list[str]]:
+    """Flag incidents whose next update is due soon (reminder) or past due (overdue)."""
+    report = cadence.run(now())
+    return {"reminded": report.reminded, "overdue": report.overdue}

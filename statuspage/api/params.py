@@ -66,14 +66,19 @@ def body_object(wrapper: str) -> dict[str, Any]:
     return data[wrapper]
 
 
+def _form() -> bool:
+    """Form fields are all text, so only they may spell booleans and numbers as strings."""
+    return request.mimetype in FORM_TYPES
+
+
 def as_bool(fields: dict[str, Any], name: str, errors: dict[str, str]) -> bool | None:
-    """A boolean, or its form spelling ("true"/"false")."""
+    """A boolean, or in form fields its spelling ("true"/"false")."""
     if name not in fields or fields[name] is None:
         return None
     value = fields[name]
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in TRUE | FALSE:
+    if _form() and isinstance(value, str) and value.lower() in TRUE | FALSE:
         return value.lower() in TRUE
     errors[name] = "must be true or false"
     return None
@@ -85,7 +90,7 @@ def as_int(fields: dict[str, Any], name: str, errors: dict[str, str]) -> int | N
     value = fields[name]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value):
+    if _form() and isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value):
         return int(value)
     errors[name] = "must be a whole number"
     return None

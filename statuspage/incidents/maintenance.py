@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
@@ -37,6 +37,7 @@ IN_PROGRESS_BODY = (
 )
 COMPLETED_BODY = "The scheduled maintenance has been completed."
 ACTIVE = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
+MIN_YEAR, MAX_YEAR = 2000, 9000
 
 
 def _check_window(
@@ -253,4 +254,10 @@ def parse_when(field_name: str, value: object) -> datetime | None:
         raise ValidationError({field_name: "must be an ISO-8601 time"})
     if parsed.tzinfo is None:
         raise ValidationError({field_name: "must include a UTC offset"})
-    return parsed
+    try:
+        in_utc = parsed.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not MIN_YEAR <= in_utc.year <= MAX_YEAR:
+        raise ValidationError({field_name: f"must be between {MIN_YEAR} and {MAX_YEAR}"})
+    return in_utc
