@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from celery.signals import worker_process_init
 
 from statuspage import create_app
@@ -34,9 +35,11 @@ celery_app.conf.beat_schedule = {
         "task": "workers.tasks.cadence_reminders",
         "schedule": timedelta(seconds=env_int("STATUSPAGE_TICK_SECONDS", 60)),
     },
+    # On the clock (UTC), not relative to beat's start: a run at 00:00 rolls the uptime
+    # bars over to the new day, and "today" stays current within five minutes.
     "republish-page": {
         "task": "workers.tasks.republish",
-        "schedule": timedelta(hours=1),
+        "schedule": crontab(minute="*/5"),
     },
 }
 app = celery_app
