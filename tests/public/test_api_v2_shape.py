@@ -12,7 +12,11 @@ from statuspage.publishing.snapshot import publish
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "statuspage"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}([+-]\d\d:\d\d|Z)$")
 COMPONENT_STATUSES = {
-    "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance",
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
 }
 
 
@@ -33,7 +37,10 @@ def same_shape(ours: dict, theirs: dict, where: str) -> None:
 
 def test_summary_matches_a_real_capture(app, client, components):
     incident = service.open_incident(
-        actor=None, name="Errors", impact="minor", body="Looking",
+        actor=None,
+        name="Errors",
+        impact="minor",
+        body="Looking",
         components={components["API"]: "degraded_performance"},
     )
     service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
@@ -61,8 +68,12 @@ def test_summary_matches_a_real_capture(app, client, components):
     statuses = [u["status"] for u in incident_doc["incident_updates"]]
     assert statuses == ["identified", "investigating"]
     affected = incident_doc["incident_updates"][1]["affected_components"]
-    assert affected == [{
-        "code": components["API"], "name": "Platform - API",
-        "old_status": "operational", "new_status": "degraded_performance",
-    }]
+    assert affected == [
+        {
+            "code": components["API"],
+            "name": "Platform - API",
+            "old_status": "operational",
+            "new_status": "degraded_performance",
+        }
+    ]
     assert ours["scheduled_maintenances"] == []
