@@ -54,6 +54,7 @@ def maintenance(
         updated_at=at,
         display_at=at,
     )
+    db.session.add(update)
     for position, component in enumerate(components):
         update.affected.append(
             AffectedComponent(
@@ -63,7 +64,6 @@ def maintenance(
                 new_status=ComponentStatus(component.status),
             )
         )
-    db.session.add(update)
     db.session.commit()
     return incident
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import time
+
+from lxml import etree
+
 from statuspage import create_app
 from statuspage.incidents import service
 from statuspage.publishing.snapshot import publish
@@ -58,3 +63,106 @@ def test_unknown_and_traversal_paths_are_404(app, client):
     assert client.get("/api/v2/../index.html").status_code == 404
     assert client.get("/incidents/../../etc").status_code == 404
     assert client.get("/incidents/ABC").status_code == 404
+
+
+PAGES = ["/", "/api/v2/summary.json", "/history.rss", "/history.atom", "/badge.svg", "/widget.json"]
+
+
+def test_every_representation_has_a_strong_etag_and_cdn_cache_headers(app, client, components):
+    publish()
+    for path in PAGES:
+        plain = client.get(path)
+        gz = client.get(path, headers={"Accept-Encoding": "br;q=1, gzip;q=0.8"})
+        assert plain.status_code == gz.status_code == 200, path
+        assert not plain.headers["ETag"].startswith("W/"), path
+        assert gz.headers["Content-Encoding"] == "gzip", path
+        assert gzip.decompress(gz.data) == plain.data, path
+        assert gz.headers["ETag"] != plain.headers["ETag"], path  # another representation
+        assert plain.headers["Vary"] == gz.headers["Vary"] == "Accept-Encoding"
+        cache = plain.headers["Cache-Control"]
+        assert "public" in cache and "max-age=10" in cache, path
+        assert "stale-while-revalidate=" in cache and "stale-if-error=" in cache, path
+        assert plain.headers["Last-Modified"].endswith("GMT"), path
+        assert plain.headers["Access-Control-Allow-Origin"] == "*", path
+        refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+        assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+        again = client.get(
+            path, headers={"Accept-Encoding": "gzip", "If-None-Match": gz.headers["ETag"]}
+        )
+        assert again.status_code == 304 and again.data == b"", path
+        assert again.headers["ETag"] == gz.headers["ETag"]
+
+
+def test_conditional_requests_by_date_and_by_tag_lists(app, client, components):
+    publish()
+    first = client.get("/")
+    since = client.get("/", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert since.status_code == 304
+    older = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get("/", headers={"If-Modified-Since": older}).status_code == 200
+    listed = client.get("/", headers={"If-None-Match": f'"nope", W/{first.headers["ETag"]}'})
+    assert listed.status_code == 304
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+    mismatch = {"If-None-Match": '"nope"', "If-Modified-Since": first.headers["Last-Modified"]}
+    assert client.get("/", headers=mismatch).status_code == 200
+
+
+def test_unchanged_files_keep_their_validators_across_publishes(app, client, components):
+    publish()
+    before = client.get("/api/v2/summary.json")
+    time.sleep(1.1)  # Last-Modified has one-second resolution
+    publish()
+    after = client.get("/api/v2/summary.json")
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert after.headers["Last-Modified"] == before.headers["Last-Modified"]
+    service.open_incident(actor=None, name="New", impact="minor", body="x")
+    publish()
+    changed = client.get("/api/v2/summary.json")
+    assert changed.headers["ETag"] != before.headers["ETag"]
+
+
+def test_only_reads_are_allowed_and_preflights_are_answered(app, client, components):
+    publish()
+    head = client.head("/api/v2/summary.json")
+    assert head.status_code == 200 and head.data == b""
+    assert int(head.headers["Content-Length"]) == len(client.get("/api/v2/summary.json").data)
+    preflight = client.options("/api/v2/summary.json")
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    post = client.post("/api/v2/summary.json")
+    assert post.status_code == 405 and "GET" in post.headers["Allow"]
+
+
+def test_html_pages_carry_a_content_security_policy(app, client, components):
+    publish()
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert client.get("/static/public.css").headers["Cache-Control"].endswith("immutable")
+
+
+def test_badges_and_widget(app, client, components):
+    service.open_incident(
+        actor=None,
+        name="Queue backlog",
+        impact="minor",
+        body="x",
+        components={components["Webhooks"]: "degraded_performance"},
+    )
+    publish()
+    overall = client.get("/badge.svg")
+    assert overall.mimetype == "image/svg+xml"
+    svg = etree.fromstring(overall.data)
+    assert svg.get("role") == "img"
+    assert svg.get("aria-label") == "Status: Partially Degraded Service"
+    webhooks = client.get(f"/components/{components['Webhooks']}/badge.svg")
+    assert etree.fromstring(webhooks.data).get("aria-label") == "Webhooks: Degraded performance"
+    widget = client.get("/widget.json")
+    assert widget.mimetype == "application/json"
+    assert widget.headers["Access-Control-Allow-Origin"] == "*"
+    doc = widget.json
+    assert doc["status"] == {"indicator": "minor", "description": "Partially Degraded Service"}
+    assert [i["name"] for i in doc["incidents"]] == ["Queue backlog"]
+    assert doc["incidents"][0]["url"].startswith("http://status.test/incidents/")
+    by_name = {c["name"]: c["status"] for c in doc["components"]}
+    assert by_name["Notifications - Webhooks"] == "degraded_performance"
