@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from statuspage.extensions import db
 from statuspage.incidents.workflow import CLOSED_STATUSES
@@ -79,11 +79,19 @@ def run(at: datetime) -> CadenceReport:
 
 
 def attention(at: datetime) -> list[Incident]:
-    """Open incidents whose update is due soon or overdue, soonest first (the admin banner)."""
+    """Open incidents whose update is due soon or overdue, soonest first (the admin banner):
+    by the clock, or because the beat already reminded or flagged them."""
     return list(
         db.session.scalars(
             select(Incident)
-            .where(*_open_with_promise(), Incident.next_update_due <= at + REMIND_BEFORE)
+            .where(
+                *_open_with_promise(),
+                or_(
+                    Incident.next_update_due <= at + REMIND_BEFORE,
+                    Incident.reminded_at.is_not(None),
+                    Incident.overdue_at.is_not(None),
+                ),
+            )
             .order_by(Incident.next_update_due)
         )
     )
@@ -96,6 +104,6 @@ def state(incident: Incident, at: datetime) -> str | None:
         return None
     if incident.overdue_at is not None or due <= at:
         return "overdue"
-    if due <= at + REMIND_BEFORE:
+    if incident.reminded_at is not None or due <= at + REMIND_BEFORE:
         return "due soon"
     return None

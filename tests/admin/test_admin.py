@@ -57,9 +57,7 @@ def test_deactivated_users_cannot_log_in(client, cast):
 
 
 def test_login_without_csrf_token_is_rejected(client, cast):
-    response = client.post(
-        "/admin/login", data={"email": "rob@example.com", "password": PASSWORD}
-    )
+    response = client.post("/admin/login", data={"email": "rob@example.com", "password": PASSWORD})
     assert response.status_code == 400
     assert b"CSRF" in response.data
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
@@ -71,8 +69,12 @@ def test_open_incident_and_post_update(responder, components):
     response = responder.post(
         "/admin/incidents/new",
         data={
-            "csrf_token": token, "name": "Checkout errors", "impact": "major",
-            "status": "investigating", "body": "We see *errors*.", "notify": "y",
+            "csrf_token": token,
+            "name": "Checkout errors",
+            "impact": "major",
+            "status": "investigating",
+            "body": "We see *errors*.",
+            "notify": "y",
             f"component-{api}": "partial_outage",
         },
     )
@@ -109,8 +111,13 @@ def test_bad_incident_input_gets_422_and_writes_nothing(
     responder, components, field, value, message
 ):
     token = csrf_token(responder, "/admin/incidents/new")
-    data = {"csrf_token": token, "name": "Outage", "impact": "minor",
-            "status": "investigating", "body": "Looking"}
+    data = {
+        "csrf_token": token,
+        "name": "Outage",
+        "impact": "minor",
+        "status": "investigating",
+        "body": "Looking",
+    }
     data[field.format(api=components["API"])] = value
     response = responder.post("/admin/incidents/new", data=data)
     assert response.status_code == 422

@@ -1,0 +1,160 @@
+"""Scheduled maintenance: announced when planned, moved on time by the beat, components
+under maintenance and back, every transition an update through the outbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from statuspage.errors import ValidationError
+from statuspage.extensions import db
+from statuspage.incidents import maintenance
+from statuspage.lib.clock import now
+from statuspage.models import (
+    Component,
+    ComponentStatusChange,
+    Delivery,
+    DeliveryState,
+    Incident,
+    IncidentUpdate,
+)
+from tests.conftest import ROOT, wait_for
+
+
+def reload(incident_id: str) -> Incident:
+    db.session.expire_all()
+    return db.session.get(Incident, incident_id)
+
+
+def schedule(components, start, end, **kwargs) -> Incident:
+    return maintenance.schedule(
+        actor=None,
+        name="Database upgrade",
+        body="We are upgrading the primary database.",
+        scheduled_for=start,
+        scheduled_until=end,
+        components=[components["API"], components["Dashboard"]],
+        **kwargs,
+    )
+
+
+def test_scheduling_announces_without_touching_components(app, components):
+    start = now() + timedelta(hours=1)
+    row = schedule(components, start, start + timedelta(hours=2))
+    row = reload(row.id)
+    assert (row.status, row.impact, row.next_update_due) == ("scheduled", "maintenance", None)
+    assert sorted(c.name for c in row.components) == ["API", "Dashboard"]
+    (update,) = row.updates
+    assert [(a.old_status, a.new_status) for a in update.affected] == [
+        ("operational", "operational")
+    ] * 2
+    assert db.session.scalars(select(Delivery.update_id)).all() == [update.id]
+    assert {c.status for c in db.session.scalars(select(Component))} == {"operational"}
+
+
+@pytest.mark.parametrize(
+    "start, end, field",
+    [(None, 1, "scheduled_for"), (2, 1, "scheduled_until"), (1, 1, "scheduled_until")],
+)
+def test_a_bad_window_is_refused(app, components, start, end, field):
+    base = now()
+    with pytest.raises(ValidationError) as refused:
+        schedule(
+            components,
+            base + timedelta(hours=start) if start is not None else None,
+            base + timedelta(hours=end),
+        )
+    assert field in refused.value.errors
+    assert db.session.scalars(select(Incident)).all() == []
+
+
+def test_tick_moves_it_on_time_and_back(app, components):
+    start = now() + timedelta(hours=1)
+    row = schedule(components, start, start + timedelta(hours=2))
+    assert maintenance.tick(start - timedelta(seconds=1)).started == []
+    assert maintenance.tick(start).started == [row.id]
+    assert maintenance.tick(start).started == []  # never twice
+    row = reload(row.id)
+    assert row.status == "in_progress"
+    assert {c.status for c in row.components} == {"under_maintenance"}
+    assert maintenance.tick(start + timedelta(hours=2)).completed == [row.id]
+    row = reload(row.id)
+    assert row.status == "completed"
+    assert {c.status for c in row.components} == {"operational"}
+    assert [u.status for u in row.updates] == ["completed", "in_progress", "scheduled"]
+    causes = db.session.scalars(select(ComponentStatusChange.cause)).all()
+    assert causes == ["maintenance"] * 4
+    assert len(db.session.scalars(select(Delivery)).all()) == 3
+
+
+def test_without_auto_flags_the_operator_moves_it(app, components):
+    start = now() - timedelta(minutes=1)
+    row = schedule(
+        components,
+        start,
+        start + timedelta(minutes=2),
+        auto_in_progress=False,
+        auto_completed=False,
+    )
+    assert maintenance.tick(start + timedelta(hours=3)).started == []
+    assert reload(row.id).status == "scheduled"
+
+
+@pytest.fixture
+def beat(app, tmp_path):
+    """A real ``celery beat`` with a one-second tick, on the test's broker queue."""
+    app.config["TEST_ENV"]["STATUSPAGE_TICK_SECONDS"] = "1"
+    env = dict(os.environ, **app.config["TEST_ENV"])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.celery_app",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    yield proc
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_transitions_happen_on_time_under_a_real_beat(app, components, beat, start_worker):
+    start_worker()
+    start = now() + timedelta(seconds=3)
+    end = start + timedelta(seconds=3)
+    row = schedule(components, start, end)
+
+    def status() -> str:
+        return reload(row.id).status
+
+    wait_for(lambda: status() == "in_progress", timeout=30, interval=0.2)
+    assert {c.status for c in reload(row.id).components} == {"under_maintenance"}
+    wait_for(lambda: status() == "completed", timeout=30, interval=0.2)
+    row = reload(row.id)
+    assert {c.status for c in row.components} == {"operational"}
+    updates = {u.status: u for u in db.session.scalars(select(IncidentUpdate))}
+    assert updates["in_progress"].created_at >= start
+    assert updates["completed"].created_at >= end
+    # Every transition went through the outbox to the public page.
+    wait_for(
+        lambda: (
+            {d.state for d in db.session.scalars(select(Delivery))} == {DeliveryState.SENT}
+            or db.session.expire_all()
+        ),
+        timeout=30,
+        interval=0.2,
+    )
+    assert len(db.session.scalars(select(Delivery)).all()) == 3
