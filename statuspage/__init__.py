@@ -13,7 +13,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app; ``config`` overrides settings read from the environment."""
-    from statuspage import admin, api, models, outbox, public  # noqa: F401  (tables, hooks)
+    from statuspage import admin, api, models, outbox, public, subscriptions  # noqa: F401
+    from statuspage.admin import channels  # noqa: F401  (its views live on the admin blueprint)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
     from statuspage.lib.markdown import render_markdown
@@ -38,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    subscriptions.init_app(app)
     # The published snapshot is served before Flask routes anything (see public/site.py).
     app.wsgi_app = PublishedSite(app.wsgi_app, app.config["PUBLISH_DIR"])
     return app

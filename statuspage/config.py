@@ -109,4 +109,12 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Delivery channels and subscriptions.
+        "ALLOW_PRIVATE_WEBHOOKS": env_bool("STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS", False),
+        "X_API_URL": env_str("STATUSPAGE_X_API_URL", "https://api.twitter.com"),
+        "SUBSCRIBE_RATE_LIMIT": env_str(
+            "STATUSPAGE_SUBSCRIBE_RATE_LIMIT", "5 per minute;30 per hour"
+        ),
+        "RATELIMIT_STORAGE_URI": env_str("STATUSPAGE_RATELIMIT_STORAGE_URL")
+        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
     }

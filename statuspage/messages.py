@@ -1,17 +1,36 @@
-"""MessageFacts: the one channel-neutral view of an update.
+"""MessageFacts: the one channel-neutral view of an update, and its rendering per channel.
 
-Every channel renders from these facts, so the page, feeds, social posts and emails can
-never disagree about status, components, next update time or the link.
+Every channel renders from these facts with ``templates/messages/<kind>.txt``, so the page,
+feeds, social posts, Slack, webhooks and emails can never disagree about status,
+components, next update time or the link. Short channels are fitted with ``fit``: it cuts
+the message body first, then the component list, then the title, always with an ellipsis,
+and never the status, the next update time or the link.
 """
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flask import current_app
+import nh3
+from flask import current_app, render_template
+from markdown_it import MarkdownIt
 
-from statuspage.models import ComponentStatus, Impact, IncidentStatus, IncidentUpdate
+from statuspage.lib.timefmt import human
+from statuspage.models import ComponentStatus, Impact, IncidentStatus, IncidentUpdate, Page
+
+ELLIPSIS = "…"
+URL_WEIGHT = 23  # X (t.co) and Mastodon count every link as 23 characters
+X_LIMIT = 280
+_URL = re.compile(r"https?://\S+")
+# twitter-text v3: these code point ranges weigh 1, everything else (CJK, emoji) 2.
+_X_LIGHT = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_md = MarkdownIt("commonmark").enable("table")
 
 
 @dataclass(frozen=True)
@@ -20,6 +39,10 @@ class ComponentFact:
     name: str
     old_status: ComponentStatus
     new_status: ComponentStatus
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} ({self.new_status.label.lower()})"
 
 
 @dataclass(frozen=True)
@@ -35,10 +58,29 @@ class MessageFacts:
     created_at: datetime
     url: str
     is_first: bool
+    page_name: str = "Status"
+    incident_url: str = ""
 
     @property
     def status_label(self) -> str:
         return self.status.label
+
+    @property
+    def impact_label(self) -> str:
+        return "Maintenance" if self.impact == Impact.MAINTENANCE else f"{self.impact} impact"
+
+    @property
+    def next_update_text(self) -> str | None:
+        """The promise in the one wording every channel uses (the page's own format)."""
+        return human(self.next_update_due) if self.next_update_due else None
+
+    @property
+    def components_text(self) -> str:
+        return ", ".join(c.text for c in self.components)
+
+    @property
+    def body_text(self) -> str:
+        return plain_text(self.body)
 
 
 def incident_url(incident_id: str) -> str:
@@ -68,4 +110,99 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
         created_at=update.created_at,
         url=f"{incident_url(incident.id)}#update-{update.id}",
         is_first=first.id == update.id,
+        page_name=Page.get().name,
+        incident_url=incident_url(incident.id),
     )
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as readable plain text for channels that show no formatting."""
+    rendered = _md.render(markdown or "")
+    rendered = re.sub(r"</(p|li|h\d|pre|blockquote|tr)>|<br\s*/?>", "\n", rendered)
+    rendered = re.sub(r"<li>", "• ", rendered)
+    text = html.unescape(nh3.clean(rendered, tags=set()))
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def render(kind: str, facts: MessageFacts, **extra: Any) -> str:
+    """Render ``templates/messages/<kind>`` (``.txt`` unless a suffix is given)."""
+    name = kind if "." in kind else f"{kind}.txt"
+    values: dict[str, Any] = {
+        "name": facts.incident_name,
+        "body": facts.body_text,
+        "components": facts.components_text,
+    }
+    values.update(extra)
+    text = render_template(f"messages/{name}", f=facts, **values)
+    if name.endswith(".txt"):
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text
+
+
+def _weight(text: str) -> int:
+    total = 0
+    for char in unicodedata.normalize("NFC", text):
+        point = ord(char)
+        total += 1 if any(lo <= point <= hi for lo, hi in _X_LIGHT) else 2
+    return total
+
+
+def _with_urls(text: str, plain: Callable[[str], int]) -> int:
+    total, position = 0, 0
+    for match in _URL.finditer(text):
+        total += plain(text[position : match.start()]) + URL_WEIGHT
+        position = match.end()
+    return total + plain(text[position:])
+
+
+def x_length(text: str) -> int:
+    """Length as X counts it: weighted characters, every URL as 23."""
+    return _with_urls(text, _weight)
+
+
+def mastodon_length(text: str) -> int:
+    """Length as Mastodon counts it: code points, every URL as 23."""
+    return _with_urls(text, lambda part: len(unicodedata.normalize("NFC", part)))
+
+
+def _cut(text: str, keep: int) -> str:
+    if keep >= len(text):
+        return text
+    if keep <= 0:
+        return ""
+    return text[:keep].rstrip() + ELLIPSIS
+
+
+def fit(
+    kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
+) -> str:
+    """Render ``kind`` within ``limit`` as ``measure`` counts, shortening the free text."""
+    values = {
+        "name": facts.incident_name,
+        "body": facts.body_text,
+        "components": facts.components_text,
+    }
+    text = render(kind, facts, **values, **extra)
+    if measure(text) <= limit:
+        return text
+    for field in ("body", "components", "name"):
+        full = values[field]
+        low, high = 0, len(full)
+        while low < high:  # the longest prefix of this field that still fits
+            middle = (low + high + 1) // 2
+            candidate = render(kind, facts, **{**values, field: _cut(full, middle)}, **extra)
+            if measure(candidate) <= limit:
+                low = middle
+            else:
+                high = middle - 1
+        values[field] = _cut(full, low)
+        text = render(kind, facts, **values, **extra)
+        if measure(text) <= limit:
+            return text
+    return text  # only the fixed facts remain; a limit this small cannot hold them
+
+
+def admin_incident_url(incident_id: str) -> str:
+    """Operator alerts link to the incident in the admin, where the next update is posted."""
+    return f"{current_app.config['BASE_URL']}/admin/incidents/{incident_id}"

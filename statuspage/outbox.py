@@ -13,13 +13,22 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
-from statuspage.models import Delivery, DeliveryState, IncidentUpdate, TargetKind
+from statuspage.models import (
+    Channel,
+    ChannelKind,
+    Delivery,
+    DeliveryState,
+    IncidentUpdate,
+    SubscriberKind,
+    TargetKind,
+)
 from statuspage.models.delivery import PAGE_TARGET_ID
+from statuspage.models.subscribers import fanout_select
 
 log = logging.getLogger(__name__)
 
@@ -32,24 +41,79 @@ BACKOFF_BASE = 5.0
 BACKOFF_CAP = 15 * 60.0
 _RING_KEY = "statuspage.outbox.ring"
 RETRYABLE = (DeliveryState.PENDING, DeliveryState.FAILED)
+# Rows that still hold their place in a mailbox: later rows of it wait for them.
+UNFINISHED = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
+# Subscriber rows are sent in batches of this many per task (one SMTP connection each).
+BATCH_SIZES = {SubscriberKind.EMAIL: 500, SubscriberKind.WEBHOOK: 100}
 
 
 def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
-    """Insert one outbox row per target of ``update_row`` in the current transaction."""
+    """Insert one outbox row per target of ``update_row`` in the current transaction.
+
+    The page always; with ``deliver_notifications`` also every announcing channel (one
+    mailbox per channel and incident, so its posts go out in order and thread) and every
+    confirmed subscriber following an affected component. Subscriber rows are inserted by
+    one INSERT … SELECT and grouped into batch mailboxes; the doorbell rings once per
+    mailbox, and each row keeps its own state in the ledger.
+    """
+    at = update_row.created_at
     rows = [
         Delivery(
             update_id=update_row.id,
             target_kind=TargetKind.PAGE,
             target_id=PAGE_TARGET_ID,
             mailbox=PAGE_MAILBOX,
-            created_at=update_row.created_at,
-            next_attempt_at=update_row.created_at,
+            transport="page",
+            created_at=at,
+            next_attempt_at=at,
         )
     ]
+    if update_row.deliver_notifications:
+        rows.extend(
+            Delivery(
+                update_id=update_row.id,
+                target_kind=TargetKind.CHANNEL,
+                target_id=channel.id,
+                channel_id=channel.id,
+                transport=channel.kind,
+                mailbox=f"{channel.kind}:{channel.id}:{update_row.incident_id}",
+                created_at=at,
+                next_attempt_at=at,
+            )
+            for channel in Channel.announcing()
+            if channel.kind != ChannelKind.EMAIL_SMTP  # it carries subscriber mail instead
+        )
     db.session.add_all(rows)
     db.session.flush()
-    db.session.info.setdefault(_RING_KEY, []).extend(row.id for row in rows)
+    ring_ids = [row.id for row in rows]
+    if update_row.deliver_notifications:
+        ring_ids.extend(_add_subscriber_rows(update_row))
+    queue_after_commit(ring_ids)
     return rows
+
+
+def _add_subscriber_rows(update_row: IncidentUpdate) -> list[int]:
+    """Insert the subscriber rows; return one row id per batch mailbox to ring."""
+    smtp = Channel.smtp()
+    for kind, size in BATCH_SIZES.items():
+        channel_id = smtp.id if smtp is not None and kind == SubscriberKind.EMAIL else None
+        query = fanout_select(update_row, kind, size, channel_id)
+        db.session.execute(insert(Delivery).from_select(query.selected_columns.keys(), query))
+    return list(
+        db.session.scalars(
+            select(func.min(Delivery.id))
+            .where(
+                Delivery.update_id == update_row.id,
+                Delivery.target_kind == TargetKind.SUBSCRIBER,
+            )
+            .group_by(Delivery.mailbox)
+        )
+    )
+
+
+def queue_after_commit(delivery_ids: Iterable[int]) -> None:
+    """Ring the doorbell for these rows once the current transaction commits."""
+    db.session.info.setdefault(_RING_KEY, []).extend(delivery_ids)
 
 
 def ring(delivery_ids: Iterable[int]) -> None:
@@ -82,12 +146,26 @@ def _claim_where(at: datetime) -> list:
     return [Delivery.state.in_(RETRYABLE), Delivery.next_attempt_at <= at]
 
 
-def claim(delivery_id: int) -> Delivery | None:
-    """Take one due row for sending. Exactly one concurrent caller gets it."""
+def _is_mailbox_head() -> object:
+    """No earlier row of the same mailbox is still unfinished: replies never overtake."""
+    earlier = aliased(Delivery)
+    return ~exists().where(
+        earlier.mailbox == Delivery.mailbox,
+        earlier.id < Delivery.id,
+        earlier.state.in_(UNFINISHED),
+    )
+
+
+def claim(delivery_id: int, *, in_order: bool = False) -> Delivery | None:
+    """Take one due row for sending. Exactly one concurrent caller gets it; with
+    ``in_order`` only while no earlier row of its mailbox is unfinished."""
     at = now()
+    conditions = [Delivery.id == delivery_id, *_claim_where(at)]
+    if in_order:
+        conditions.append(_is_mailbox_head())
     result = db.session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, *_claim_where(at))
+        .where(*conditions)
         .values(
             state=DeliveryState.SENDING,
             attempts=Delivery.attempts + 1,
@@ -123,6 +201,64 @@ def claim_mailbox(mailbox: str) -> list[Delivery]:
             select(Delivery).where(Delivery.id.in_(ids)).execution_options(populate_existing=True)
         )
     )
+
+
+def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
+    """Take up to ``limit`` due rows of a batch mailbox. On PostgreSQL rows locked by a
+    concurrent claimer are skipped rather than waited for (``FOR UPDATE SKIP LOCKED``)."""
+    at = now()
+    candidates = (
+        select(Delivery.id)
+        .where(Delivery.mailbox == mailbox, *_claim_where(at))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = db.session.scalars(
+        update(Delivery)
+        .where(Delivery.id.in_(candidates.scalar_subquery()), *_claim_where(at))
+        .values(
+            state=DeliveryState.SENDING,
+            attempts=Delivery.attempts + 1,
+            leased_until=at + LEASE,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Delivery)
+            .where(Delivery.id.in_(ids))
+            .order_by(Delivery.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def next_in_mailbox(mailbox: str) -> int | None:
+    """The row whose turn comes next in an ordered mailbox, to ring as soon as the head
+    is done (the sweep would find it too, seconds later)."""
+    return db.session.scalar(
+        select(func.min(Delivery.id)).where(
+            Delivery.mailbox == mailbox, Delivery.state.in_(RETRYABLE)
+        )
+    )
+
+
+def defer(mailbox: str, until: datetime) -> None:
+    """Hold a mailbox's waiting rows back without spending an attempt (the channel's
+    circuit is open, or it asked us to wait)."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.mailbox == mailbox, Delivery.state.in_(RETRYABLE))
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def record_sent(
@@ -179,16 +315,29 @@ def schedule_retry(
     return state
 
 
+def mark_uncertain(deliveries: Sequence[Delivery], error: str) -> None:
+    """The request went out and no answer came back, on a channel that cannot dedupe: an
+    operator decides (and may resend); the row no longer holds up its mailbox."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .values(state=DeliveryState.UNCERTAIN, leased_until=None, last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
 def due_ids(limit: int = 500) -> list[int]:
-    """Rows whose turn has come (the doorbell was lost, or a retry is due)."""
+    """One due row per mailbox whose turn has come (the doorbell was lost, or a retry is
+    due): a task takes a whole batch or the head of an ordered mailbox, so ringing every
+    row of a 500-row batch would only queue 499 no-ops."""
     query = (
-        select(Delivery.id)
+        select(func.min(Delivery.id))
         .where(*_claim_where(now()))
-        .order_by(Delivery.next_attempt_at)
+        .group_by(Delivery.mailbox)
+        .order_by(func.min(Delivery.next_attempt_at))
         .limit(limit)
     )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(query))
     db.session.commit()
     return ids

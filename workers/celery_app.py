@@ -22,6 +22,10 @@ celery_app.conf.beat_schedule = {
         "task": "workers.tasks.sweep_due",
         "schedule": timedelta(seconds=flask_app.config["SWEEP_INTERVAL"]),
     },
+    "sweep-subscription-confirmations": {
+        "task": "workers.tasks.sweep_confirmations",
+        "schedule": timedelta(seconds=flask_app.config["SWEEP_INTERVAL"]),
+    },
     "publish-page-changes": {
         "task": "workers.tasks.publish_requests",
         "schedule": timedelta(seconds=flask_app.config["SWEEP_INTERVAL"]),

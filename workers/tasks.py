@@ -4,6 +4,7 @@ channel specifics live in ``workers.channels``."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from celery import shared_task
 
@@ -13,26 +14,45 @@ from statuspage.incidents import cadence, maintenance
 from statuspage.incidents import republish as page_changes
 from statuspage.lib.clock import now
 from statuspage.messages import build_facts
-from statuspage.models import Delivery
+from statuspage.models import (
+    Channel,
+    ChannelThread,
+    Delivery,
+    OperatorAlert,
+    TargetKind,
+)
 from statuspage.publishing.snapshot import publish
-from workers.channels import get_transport
-from workers.channels.base import DeliveryError
+from statuspage.subscriptions import service as subscriptions
+from workers.channels import breaker, get_transport, transport_for
+from workers.channels.base import DeliveryError, Transport
 
 log = logging.getLogger(__name__)
+BATCH_LIMIT = 1000  # at least the largest batch mailbox (outbox.BATCH_SIZES)
+BATCH_COMMIT = 50
 
 
 @shared_task(name="workers.tasks.deliver", acks_late=True)
 def deliver(delivery_id: int) -> None:
-    """Send one outbox row (or, for a coalescing channel, its whole due mailbox)."""
+    """Send one outbox row: the page's whole due mailbox, a subscriber batch, or the head
+    of an ordered (channel, incident) mailbox. A paused channel defers its rows."""
     row = db.session.get(Delivery, delivery_id)
     if row is None:
         return
     transport = get_transport(row)
     if transport.coalesce:
-        claimed = outbox.claim_mailbox(row.mailbox)
+        _deliver_coalesced(row, transport)
+        return
+    paused = breaker.open_until(row.channel_id)
+    if paused is not None:
+        outbox.defer(row.mailbox, paused)
+    elif row.target_kind == TargetKind.SUBSCRIBER:
+        _deliver_batch(row.mailbox, row.channel_id, transport)
     else:
-        one = outbox.claim(delivery_id)
-        claimed = [one] if one is not None else []
+        _deliver_one(row.id, transport)
+
+
+def _deliver_coalesced(row: Delivery, transport: Transport) -> None:
+    claimed = outbox.claim_mailbox(row.mailbox)
     if not claimed:
         return  # another worker has it, or it is done, or not yet due
     newest = max(claimed, key=lambda d: d.id)
@@ -42,14 +62,110 @@ def deliver(delivery_id: int) -> None:
         state = outbox.schedule_retry(
             claimed, exc.message, permanent=exc.permanent, retry_at=exc.retry_at
         )
-        log.warning("delivery %s failed (%s): %s", delivery_id, state, exc.message)
+        log.warning("delivery %s failed (%s): %s", row.id, state, exc.message)
         return
     except Exception as exc:
         db.session.rollback()
-        log.exception("delivery %s crashed", delivery_id)
+        log.exception("delivery %s crashed", row.id)
         outbox.schedule_retry(claimed, f"internal error: {type(exc).__name__}: {exc}")
         return
     outbox.record_sent(claimed, result.external_id, result.external_url)
+
+
+def _failed(rows: Sequence[Delivery], exc: DeliveryError, transport: Transport) -> None:
+    if exc.unknown_outcome and not transport.safe_to_resend:
+        outbox.mark_uncertain(rows, exc.message)
+        log.warning("deliveries %s uncertain: %s", [r.id for r in rows], exc.message)
+        return
+    state = outbox.schedule_retry(rows, exc.message, permanent=exc.permanent, retry_at=exc.retry_at)
+    log.warning("deliveries %s failed (%s): %s", [r.id for r in rows], state, exc.message)
+
+
+def _crashed(rows: Sequence[Delivery], exc: Exception) -> None:
+    db.session.rollback()
+    log.exception("deliveries %s crashed", [r.id for r in rows])
+    outbox.schedule_retry(rows, f"internal error: {type(exc).__name__}")
+
+
+def _deliver_one(delivery_id: int, transport: Transport) -> None:
+    claimed = outbox.claim(delivery_id, in_order=True)
+    if claimed is None:
+        return  # taken, done, not yet due, or an earlier update of its thread is unfinished
+    mailbox, channel_id = claimed.mailbox, claimed.channel_id
+    try:
+        facts = build_facts(claimed.update)
+        if claimed.target_kind == TargetKind.ALERT:
+            alert = db.session.get(OperatorAlert, claimed.target_id)
+            if alert is None:
+                raise DeliveryError("the alert was removed", permanent=True)
+            result = transport.send_alert(claimed, facts, alert)
+        else:
+            result = transport.send(claimed, facts)
+    except DeliveryError as exc:
+        _failed([claimed], exc, transport)
+        breaker.record_failure(channel_id, exc.message, exc.retry_at)
+    except Exception as exc:
+        _crashed([claimed], exc)
+    else:
+        if transport.threaded and result.external_id and channel_id is not None:
+            ChannelThread.remember(channel_id, facts.incident_id, result.external_id)
+        outbox.record_sent([claimed], result.external_id, result.external_url)
+        breaker.record_success(channel_id)
+    following = outbox.next_in_mailbox(mailbox)
+    if following is not None and following != delivery_id:
+        outbox.ring([following])  # the next update of the thread may go now
+
+
+def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -> None:
+    """Send a batch mailbox's due rows in one task, recording outcomes every
+    ``BATCH_COMMIT`` rows so a crash repeats little and the ledger fills as it goes."""
+    claimed = outbox.claim_batch(mailbox, BATCH_LIMIT)
+    if not claimed:
+        return
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    sent: list[Delivery] = []
+    failed: list[tuple[Delivery, DeliveryError]] = []
+    done: set[int] = set()
+
+    def record() -> None:
+        if sent:
+            outbox.record_sent(sent)
+        groups: dict[tuple, tuple[DeliveryError, list[Delivery]]] = {}
+        for delivery, exc in failed:
+            groups.setdefault(_error_key(exc), (exc, []))[1].append(delivery)
+        for exc, rows in groups.values():
+            _failed(rows, exc, transport)
+        sent.clear()
+        failed.clear()
+
+    try:
+        facts = build_facts(claimed[0].update)
+        for delivery, outcome in transport.send_batch(claimed, facts):
+            done.add(delivery.id)
+            if isinstance(outcome, DeliveryError):
+                failed.append((delivery, outcome))
+            else:
+                sent.append(delivery)
+            if len(sent) + len(failed) >= BATCH_COMMIT:
+                record()
+    except DeliveryError as exc:
+        record()
+        _failed([d for d in claimed if d.id not in done], exc, transport)
+        breaker.record_failure(channel_id, exc.message, exc.retry_at)
+        return
+    except Exception as exc:
+        record()
+        _crashed([d for d in claimed if d.id not in done], exc)
+        return
+    finally:
+        session.expire_on_commit = expire_on_commit
+    record()
+    breaker.record_success(channel_id)
+
+
+def _error_key(exc: DeliveryError) -> tuple:
+    return (exc.message, exc.permanent, exc.unknown_outcome, str(exc.retry_at))
 
 
 @shared_task(name="workers.tasks.sweep_due")
@@ -92,3 +208,44 @@ def cadence_reminders() -> dict[str, list[str]]:
     """Flag incidents whose next update is due soon (reminder) or past due (overdue)."""
     report = cadence.run(now())
     return {"reminded": report.reminded, "overdue": report.overdue}
+
+
+@shared_task(name="workers.tasks.send_confirmation", acks_late=True)
+def send_confirmation(subscriber_id: int) -> None:
+    """Mail (or post, for a webhook) the double opt-in link of a subscribe request."""
+    subscriber = subscriptions.claim_confirmation(subscriber_id)
+    if subscriber is None:
+        return
+    try:
+        transport_for(subscriber.kind).send_confirmation(subscriber)
+    except DeliveryError as exc:
+        log.warning("confirmation for subscriber %s not sent: %s", subscriber_id, exc.message)
+        subscriptions.confirmation_failed(subscriber_id)
+
+
+@shared_task(name="workers.tasks.sweep_confirmations")
+def sweep_confirmations() -> int:
+    """Send confirmations whose doorbell was lost or whose first attempt failed."""
+    ids = subscriptions.due_confirmations()
+    subscriptions.ring(ids)
+    return len(ids)
+
+
+@shared_task(name="workers.tasks.test_channel")
+def test_channel(channel_id: int, recipient: str) -> None:
+    """An operator's "send test": the outcome is stored on the channel for the admin."""
+    channel = db.session.get(Channel, channel_id)
+    if channel is None:
+        return
+    try:
+        message, ok = transport_for(channel.kind).test(channel, recipient), True
+    except DeliveryError as exc:
+        message, ok = exc.message, False
+    except Exception as exc:
+        log.exception("test of channel %s crashed", channel_id)
+        message, ok = f"internal error: {type(exc).__name__}", False
+    db.session.rollback()
+    channel = db.session.get(Channel, channel_id)
+    if channel is not None:
+        channel.last_test_at, channel.last_test_ok, channel.last_test_message = now(), ok, message
+        db.session.commit()

@@ -2,6 +2,13 @@
 
 from statuspage.models.accounts import ApiToken, LoginAttempt, Role, User
 from statuspage.models.audit import AuditEvent
+from statuspage.models.channels import (
+    AlertKind,
+    Channel,
+    ChannelKind,
+    ChannelThread,
+    OperatorAlert,
+)
 from statuspage.models.components import (
     ChangeCause,
     Component,
@@ -21,8 +28,16 @@ from statuspage.models.incidents import (
     IncidentUpdateRevision,
 )
 from statuspage.models.page import Page
+from statuspage.models.subscribers import Subscriber, SubscriberKind
 
 __all__ = [
+    "AlertKind",
+    "Channel",
+    "ChannelKind",
+    "ChannelThread",
+    "OperatorAlert",
+    "Subscriber",
+    "SubscriberKind",
     "AffectedComponent",
     "ApiToken",
     "AuditEvent",

@@ -28,6 +28,7 @@ class TargetKind(StrEnum):
     PAGE = "page"
     CHANNEL = "channel"
     SUBSCRIBER = "subscriber"
+    ALERT = "alert"  # an operator alert (OperatorAlert row) about the update's incident
 
 
 PAGE_TARGET_ID = 0  # the public page is a single, built-in target
@@ -45,6 +46,10 @@ class Delivery(db.Model):
     target_kind: Mapped[TargetKind] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column(Integer)
     mailbox: Mapped[str] = mapped_column(String(64), index=True)
+    # Which Transport carries the row ("page", "x", "email", ...) and through which
+    # configured Channel; subscriber rows of one batch share a mailbox.
+    transport: Mapped[str | None] = mapped_column(String(16))
+    channel_id: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[DeliveryState] = mapped_column(String(16), default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from statuspage.models import Delivery, TargetKind
+from statuspage.models import Delivery
 from workers.channels.base import Transport
 
 TRANSPORTS: dict[str, str] = {
-    TargetKind.PAGE: "workers.channels.page.Page",
+    "page": "workers.channels.page.Page",
+    "x": "workers.channels.x.X",
+    "mastodon": "workers.channels.mastodon.Mastodon",
+    "slack": "workers.channels.slack.Slack",
+    "webhook": "workers.channels.webhook.Webhook",
+    "email": "workers.channels.email.Email",
+    "email-smtp": "workers.channels.email.Email",
 }
 
 
-def get_transport(delivery: Delivery) -> Transport:
-    dotted = TRANSPORTS[delivery.target_kind]
-    module_name, class_name = dotted.rsplit(".", 1)
+def transport_for(kind: str) -> Transport:
+    module_name, class_name = TRANSPORTS[kind].rsplit(".", 1)
     return getattr(import_module(module_name), class_name)()
+
+
+def get_transport(delivery: Delivery) -> Transport:
+    """Rows written before the ``transport`` column existed are page rows."""
+    return transport_for(delivery.transport or delivery.target_kind)

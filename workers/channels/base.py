@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from flask import current_app
+
+from statuspage.lib import http
+from statuspage.lib.crypto import SecretError
 from statuspage.messages import MessageFacts
-from statuspage.models import Delivery
+from statuspage.models import Channel, Delivery, OperatorAlert, Subscriber
 
 
 class DeliveryError(Exception):
     """A send failed. ``permanent`` means retrying cannot help (bad credentials, 4xx);
-    ``retry_at`` is when the far end said to come back (429 reset, Retry-After)."""
+    ``retry_at`` is when the far end said to come back (429 reset, Retry-After);
+    ``unknown_outcome`` means the request went out but no answer came back (read timeout),
+    so the post may exist: channels that cannot dedupe must not send it again blindly."""
 
     def __init__(
-        self, message: str, *, permanent: bool = False, retry_at: datetime | None = None
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_at: datetime | None = None,
+        unknown_outcome: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.retry_at = retry_at
+        self.unknown_outcome = unknown_outcome
+
+    @classmethod
+    def from_http(cls, exc: http.HttpError) -> DeliveryError:
+        return cls(exc.message, permanent=exc.permanent, retry_at=exc.retry_at)
 
 
 @dataclass(frozen=True)
@@ -28,16 +46,70 @@ class SendResult:
     external_url: str | None = None
 
 
+Outcome = tuple[Delivery, SendResult | DeliveryError]
+
+
 class Transport:
     """Carries one delivery to one target.
 
     ``coalesce``: one send covers every due row of the mailbox (the page re-renders all).
     ``safe_to_resend``: a send whose outcome is unknown may be repeated without a duplicate
     reaching people (true where the far end dedupes or the send is idempotent).
+    ``threaded``: each post replies to the previous one of the incident on the channel.
     """
 
     coalesce = False
     safe_to_resend = True
+    threaded = False
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         raise NotImplementedError
+
+    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+        """Send to many subscribers at once; yields each row's outcome as it is known.
+        Raising DeliveryError means every row not yet yielded failed with it."""
+        raise DeliveryError(f"{type(self).__name__} has no subscribers", permanent=True)
+
+    def send_alert(
+        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+    ) -> SendResult:
+        raise DeliveryError(f"{type(self).__name__} cannot carry operator alerts", permanent=True)
+
+    def send_confirmation(self, subscriber: Subscriber) -> None:
+        """Deliver a subscriber's double opt-in link (email and webhook subscribers)."""
+        raise DeliveryError(f"{type(self).__name__} has no subscribers", permanent=True)
+
+    def test(self, channel: Channel, recipient: str) -> str:
+        """Prove the channel works (a test message, or a credentials check where a public
+        post would be noise); return what operators should read."""
+        raise NotImplementedError
+
+
+def load_channel(channel_id: int | None) -> Channel:
+    """The configured channel a row goes through; gone or disabled means it cannot go."""
+    from statuspage.extensions import db
+
+    channel = db.session.get(Channel, channel_id) if channel_id is not None else None
+    if channel is None:
+        raise DeliveryError("the channel was removed", permanent=True)
+    if not channel.enabled:
+        raise DeliveryError("the channel is disabled", permanent=True)
+    return channel
+
+
+def channel_secrets(channel: Channel) -> dict[str, Any]:
+    try:
+        return channel.secrets
+    except SecretError as exc:
+        raise DeliveryError(str(exc), permanent=True) from None
+
+
+class HttpTransport(Transport):
+    """Shared plumbing for channels that speak HTTP through ``statuspage.lib.http``."""
+
+    def session(self, **kwargs: Any) -> http.Session:
+        return http.session(**kwargs)
+
+    @staticmethod
+    def allow_private() -> bool:
+        return bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"))

@@ -1,0 +1,291 @@
+"""The one way out to the network over HTTP: timeouts, the private-address guard, redaction.
+
+Every outbound request (webhooks, Slack, Mastodon.py's and tweepy's sessions) uses a
+session from here. The guard runs at connect time on the addresses actually dialled, so a
+hostname that resolves to a public address when saved and to 127.0.0.1 later (DNS
+rebinding) is still refused. Logs and stored errors only ever see redacted URLs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+import socket
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+USER_AGENT = "statuspage/0.1 (status notifications)"
+MAX_RETRY_AFTER = timedelta(hours=6)
+# Their DEBUG output prints full request URLs and OAuth headers; ours prints redacted ones.
+for _noisy in ("urllib3.connectionpool", "tweepy.client", "requests_oauthlib.oauth1_auth"):
+    logging.getLogger(_noisy).setLevel(logging.INFO)
+
+# 169.254.169.254 and friends are link-local; fd00:ec2::254 is unique-local: both non-global.
+_METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
+
+
+class HttpError(Exception):
+    """A request failed; ``message`` is safe to log and to show operators."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_at: datetime | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_at = retry_at
+        self.permanent = permanent
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def refusal(host: str, port: int) -> str | None:
+    """Why connecting to ``host`` would be refused, or None when every address is public."""
+    if host.lower().rstrip(".") in _METADATA_HOSTS:
+        return f"{host} is a cloud metadata address"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        return None  # the connection itself will report the resolution failure
+    for info in infos:
+        address = str(info[4][0])
+        if not is_public_address(address):
+            return f"{host} resolves to a non-public address ({address})"
+    return None
+
+
+class _GuardedConnection:
+    """Checks every address of the host just before dialling, then dials a checked one."""
+
+    def _new_conn(self):  # type: ignore[no-untyped-def]
+        host: str = self._dns_host  # type: ignore[attr-defined]
+        reason = refusal(host, self.port)  # type: ignore[attr-defined]
+        if reason is not None:
+            raise NewConnectionError(self, f"refused: {reason}")  # type: ignore[arg-type]
+        return super()._new_conn()  # type: ignore[misc]
+
+
+class _GuardedHTTPConnection(_GuardedConnection, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnection, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {  # type: ignore[attr-defined]
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
+def redact_url(url: str) -> str:
+    """Keep scheme, host and the first path segment: Slack and many webhook URLs carry
+    their credential in the path, and query strings often carry tokens."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparseable URL>"
+    segments = [s for s in parts.path.split("/") if s]
+    path = f"/{segments[0]}/…" if len(segments) > 1 else parts.path
+    return f"{parts.scheme}://{host}{port}{path}"
+
+
+_URL = re.compile(r"https?://[^\s'\"<>)]+")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Scrub known secret values and URL paths from an error message."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return _URL.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def retry_at_from(headers: Mapping[str, str]) -> datetime | None:
+    """When the far end asked us to come back: ``Retry-After`` (seconds or HTTP date)."""
+    raw = headers.get("Retry-After")
+    if not raw:
+        return None
+    at = datetime.now(UTC)
+    if raw.strip().isdigit():
+        when = at + timedelta(seconds=int(raw.strip()))
+    else:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+    return min(max(when, at), at + MAX_RETRY_AFTER)
+
+
+def epoch_to_datetime(value: float) -> datetime:
+    at = datetime.now(UTC)
+    return min(max(datetime.fromtimestamp(value, UTC), at), at + MAX_RETRY_AFTER)
+
+
+class Session(requests.Session):
+    """A requests session with default timeouts, redacted logging and host aliases.
+
+    ``aliases`` maps a fixed API origin to another (tweepy hard-codes api.twitter.com;
+    an operator may route it through a compatible gateway, tests through a local one).
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        aliases: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        pool_size: int = 10,
+    ) -> None:
+        super().__init__()
+        self.trust_env = False  # no .netrc credentials or proxy surprises from the host
+        self.headers["User-Agent"] = USER_AGENT
+        self.aliases = {k.rstrip("/"): v.rstrip("/") for k, v in (aliases or {}).items()}
+        self.default_timeout = timeout
+        adapter_cls = HTTPAdapter if allow_private else _GuardedAdapter
+        for scheme in ("http://", "https://"):
+            self.mount(scheme, adapter_cls(pool_connections=pool_size, pool_maxsize=pool_size))
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        for origin, target in self.aliases.items():
+            if url.startswith(origin + "/") or url == origin:
+                url = target + url[len(origin) :]
+                break
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            log.info("%s %s failed: %s", method, redact_url(url), type(exc).__name__)
+            raise
+        log.debug(
+            "%s %s -> %s in %.3fs",
+            method,
+            redact_url(url),
+            response.status_code,
+            time.monotonic() - started,
+        )
+        return response
+
+
+def session(allow_private: bool | None = None, **kwargs: Any) -> Session:
+    """A session configured from the app: private addresses only where the setting allows."""
+    if allow_private is None:
+        from flask import current_app
+
+        allow_private = bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"))
+    return Session(allow_private=allow_private, **kwargs)
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the request certainly did not reach the server (no connection was made),
+    so even a channel without idempotency may send it again."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        return isinstance(getattr(exc.args[0], "reason", None), NewConnectionError)
+    return False
+
+
+def describe_failure(exc: requests.RequestException, secrets: Iterable[str] = ()) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc)
+    if "refused: " in text:
+        return "refused: " + redact(text.split("refused: ", 1)[1].split("'")[0], secrets)
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed: " + redact(text, secrets)[:300]
+    return redact(f"{type(exc).__name__}: {text}", secrets)[:300]
+
+
+def post(
+    http: Session,
+    url: str,
+    *,
+    secrets: Iterable[str] = (),
+    **kwargs: Any,
+) -> requests.Response:
+    """POST and classify the outcome: 2xx returns; anything else raises HttpError with a
+    redacted message, ``retry_at`` from 429/503 Retry-After, and 4xx marked permanent."""
+    secrets = tuple(secrets)
+    try:
+        response = http.post(url, **kwargs)
+    except requests.RequestException as exc:
+        message = describe_failure(exc, secrets)
+        raise HttpError(message, permanent=message.startswith("refused: ")) from None
+    if 200 <= response.status_code < 300:
+        return response
+    snippet = redact(response.text[:200].strip(), secrets)
+    message = f"HTTP {response.status_code} from {redact_url(url)}" + (
+        f": {snippet}" if snippet else ""
+    )
+    status = response.status_code
+    retryable = status in (408, 409, 425, 429) or status >= 500
+    response.close()
+    raise HttpError(
+        message, status=status, retry_at=retry_at_from(response.headers), permanent=not retryable
+    )
+
+
+def check_url(url: str, *, allow_private: bool) -> str | None:
+    """A reason to refuse ``url`` as a delivery target at save time, or None.
+
+    The connect-time guard is the real protection; this only gives operators and
+    subscribers an immediate, clear error.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL"
+    if parts.username or parts.password:
+        return "must not contain a user name or password"
+    if allow_private:
+        return None
+    if parts.scheme != "https":
+        return "must use https"
+    return refusal(parts.hostname, port)

@@ -1,0 +1,316 @@
+"""Configured delivery channels (X, Mastodon, Slack, webhook, SMTP), their per-kind config
+schema, thread state for threaded channels and operator alerts.
+
+The row is ``Channel``; the code that sends is a ``Transport`` in ``workers/channels``.
+Credentials live encrypted in ``secrets_encrypted`` and never leave this module in clear
+except to the transport that uses them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from statuspage.errors import ValidationError
+from statuspage.extensions import db
+from statuspage.lib.clock import now
+from statuspage.lib.crypto import decrypt_json, encrypt_json
+from statuspage.models.types import UTCDateTime
+
+
+class ChannelKind(StrEnum):
+    X = "x"
+    MASTODON = "mastodon"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
+    EMAIL_SMTP = "email-smtp"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    ChannelKind.X: "X (Twitter)",
+    ChannelKind.MASTODON: "Mastodon",
+    ChannelKind.SLACK: "Slack",
+    ChannelKind.WEBHOOK: "Webhook",
+    ChannelKind.EMAIL_SMTP: "Email (SMTP)",
+}
+# Kinds that can carry operator alerts (reminders); social accounts are public only.
+ALERT_KINDS = (ChannelKind.SLACK, ChannelKind.WEBHOOK, ChannelKind.EMAIL_SMTP)
+THREADED_KINDS = (ChannelKind.X, ChannelKind.MASTODON)
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    URL = "url"
+    INTEGER = "integer"
+    CHOICE = "choice"
+    EMAIL = "email"
+    EMAILS = "emails"
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a channel kind. ``secret`` values are encrypted and never shown."""
+
+    name: str
+    label: str
+    type: FieldType = FieldType.TEXT
+    required: bool = True
+    secret: bool = False
+    default: str | int | None = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
+    ChannelKind.X: (
+        ConfigField("api_key", "API key (consumer key)", secret=True),
+        ConfigField("api_key_secret", "API key secret", secret=True),
+        ConfigField("access_token", "Access token", secret=True),
+        ConfigField("access_token_secret", "Access token secret", secret=True),
+    ),
+    ChannelKind.MASTODON: (
+        ConfigField("base_url", "Instance URL", FieldType.URL, help="e.g. https://mastodon.social"),
+        ConfigField(
+            "access_token", "Access token", secret=True, help="Needs the write:statuses scope."
+        ),
+        ConfigField(
+            "visibility",
+            "Visibility",
+            FieldType.CHOICE,
+            default="public",
+            choices=("public", "unlisted", "private"),
+        ),
+        ConfigField("language", "Language (ISO 639)", required=False, help="e.g. en"),
+    ),
+    ChannelKind.SLACK: (
+        ConfigField(
+            "webhook_url",
+            "Incoming webhook URL",
+            FieldType.URL,
+            secret=True,
+            help="From a Slack app's Incoming Webhooks page; it is a secret.",
+        ),
+    ),
+    ChannelKind.WEBHOOK: (
+        ConfigField("url", "Endpoint URL", FieldType.URL),
+        ConfigField(
+            "signing_secret",
+            "Signing secret",
+            required=False,
+            secret=True,
+            help="Leave empty to generate one; it is shown once after saving.",
+        ),
+    ),
+    ChannelKind.EMAIL_SMTP: (
+        ConfigField("host", "SMTP host"),
+        ConfigField("port", "Port", FieldType.INTEGER, default=587),
+        ConfigField(
+            "security",
+            "Security",
+            FieldType.CHOICE,
+            default="starttls",
+            choices=("starttls", "tls", "none"),
+        ),
+        ConfigField("username", "Username", required=False),
+        ConfigField("password", "Password", required=False, secret=True),
+        ConfigField("from_address", "From address", FieldType.EMAIL),
+        ConfigField("from_name", "From name", required=False),
+        ConfigField(
+            "alert_recipients",
+            "Operator alert recipients",
+            FieldType.EMAILS,
+            required=False,
+            help="Comma-separated; empty means every active admin and responder.",
+        ),
+    ),
+}
+
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def _parse_value(spec: ConfigField, raw: str) -> Any:
+    if spec.type == FieldType.INTEGER:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not 0 < value < 65536:
+            raise ValueError("must be between 1 and 65535")
+        return value
+    if spec.type == FieldType.CHOICE and raw not in spec.choices:
+        raise ValueError(f"must be one of {', '.join(spec.choices)}")
+    if spec.type == FieldType.URL and not re.match(r"^https?://[^\s/]+", raw):
+        raise ValueError("must be an http(s) URL")
+    if spec.type == FieldType.EMAIL and not _EMAIL.match(raw):
+        raise ValueError("is not an email address")
+    if spec.type == FieldType.EMAILS:
+        items = [item.strip() for item in raw.split(",") if item.strip()]
+        bad = [item for item in items if not _EMAIL.match(item)]
+        if bad:
+            raise ValueError(f"not email addresses: {', '.join(bad)}")
+        return items
+    if len(raw) > 2000:
+        raise ValueError("is too long")
+    return raw
+
+
+def parse_config(
+    kind: ChannelKind, submitted: Mapping[str, str], current_secrets: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate submitted settings into (config, secrets). An empty secret field keeps the
+    stored value, so editing a channel never requires re-typing its credentials."""
+    config: dict[str, Any] = {}
+    secrets: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for spec in SCHEMAS[kind]:
+        raw = (submitted.get(spec.name) or "").strip()
+        if not raw and spec.secret and spec.name in current_secrets:
+            secrets[spec.name] = current_secrets[spec.name]
+            continue
+        if not raw:
+            if spec.default is not None:
+                raw = str(spec.default)
+            elif spec.required:
+                errors[spec.name] = "is required"
+                continue
+            else:
+                continue
+        try:
+            value = _parse_value(spec, raw)
+        except ValueError as exc:
+            errors[spec.name] = str(exc)
+            continue
+        (secrets if spec.secret else config)[spec.name] = value
+    if errors:
+        raise ValidationError(errors)
+    return config, secrets
+
+
+class Channel(db.Model):
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ChannelKind] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    # Public announcements of incident updates, and/or alerts to the operators themselves.
+    announce_updates: Mapped[bool] = mapped_column(default=True)
+    operator_alerts: Mapped[bool] = mapped_column(default=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+    # Circuit breaker: consecutive failed sends, and until when sends are held back.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_test_ok: Mapped[bool | None]
+    last_test_message: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def secrets(self) -> dict[str, Any]:
+        return decrypt_json(self.secrets_encrypted)
+
+    @secrets.setter
+    def secrets(self, values: dict[str, Any]) -> None:
+        self.secrets_encrypted = encrypt_json(values) if values else None
+
+    @property
+    def schema(self) -> tuple[ConfigField, ...]:
+        return SCHEMAS[ChannelKind(self.kind)]
+
+    @property
+    def kind_label(self) -> str:
+        return ChannelKind(self.kind).label
+
+    @property
+    def stored_secret_names(self) -> set[str]:
+        return set(self.secrets) if self.secrets_encrypted else set()
+
+    def circuit_open(self, at: datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > at
+
+    @classmethod
+    def announcing(cls) -> list[Channel]:
+        return list(
+            db.session.scalars(
+                db.select(cls)
+                .where(cls.enabled.is_(True), cls.announce_updates.is_(True))
+                .order_by(cls.id)
+            )
+        )
+
+    @classmethod
+    def smtp(cls) -> Channel | None:
+        """The SMTP server subscriber mail goes through: the first enabled one."""
+        return db.session.scalars(
+            db.select(cls)
+            .where(cls.enabled.is_(True), cls.kind == ChannelKind.EMAIL_SMTP)
+            .order_by(cls.id)
+            .limit(1)
+        ).first()
+
+
+class ChannelThread(db.Model):
+    """The last post of an incident's thread on a channel: the next update replies to it."""
+
+    __tablename__ = "channel_thread"
+
+    channel_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    last_external_id: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+    @classmethod
+    def last_post(cls, channel_id: int, incident_id: str) -> str | None:
+        row = db.session.get(cls, (channel_id, incident_id))
+        return row.last_external_id if row else None
+
+    @classmethod
+    def remember(cls, channel_id: int, incident_id: str, external_id: str) -> None:
+        """Add to the current transaction; it commits with the delivery's ``sent`` state."""
+        row = db.session.get(cls, (channel_id, incident_id))
+        if row is None:
+            db.session.add(
+                cls(channel_id=channel_id, incident_id=incident_id, last_external_id=external_id)
+            )
+        else:
+            row.last_external_id = external_id
+
+
+class AlertKind(StrEnum):
+    REMINDER = "reminder"  # the promised next update is due soon
+    OVERDUE = "overdue"  # the promised next update time has passed
+
+
+class OperatorAlert(db.Model):
+    """A message to the operators about an incident (not a public update), one per channel.
+
+    Unique on (update, kind, channel): a beat task may ask again every minute, the operators
+    hear it once per promise.
+    """
+
+    __tablename__ = "operator_alert"
+    __table_args__ = (
+        UniqueConstraint("update_id", "kind", "channel_id", name="uq_operator_alert_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AlertKind] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

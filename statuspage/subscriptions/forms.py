@@ -1,0 +1,15 @@
+"""Public subscription forms. Flask-WTF adds and checks the CSRF token on each."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Length
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+
+
+class ManageForm(FlaskForm):
+    """Components come from checkboxes named ``components``; the form carries the token."""

@@ -1,0 +1,108 @@
+"""Slack incoming webhooks, as Block Kit messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from statuspage.lib import http
+from statuspage.messages import MessageFacts, admin_incident_url, render
+from statuspage.models import Channel, Delivery, OperatorAlert
+from workers.channels.base import (
+    DeliveryError,
+    HttpTransport,
+    SendResult,
+    channel_secrets,
+    load_channel,
+)
+
+HEADER_LIMIT = 150  # Block Kit limits
+SECTION_LIMIT = 3000
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Slack(HttpTransport):
+    """An incoming webhook has no idempotency key; a resend after an unknown outcome may
+    show a message twice in a team channel, which we prefer to a missing update."""
+
+    safe_to_resend = True
+
+    def payload(self, facts: MessageFacts) -> dict[str, Any]:
+        body = render(
+            "slack",
+            facts,
+            name=escape(facts.incident_name),
+            body=escape(facts.body_text),
+            components=escape(facts.components_text),
+        )
+        return {
+            "text": f"{facts.status_label}: {facts.incident_name} · {facts.url}",
+            "blocks": [
+                {
+                    "type": "header",
+                    "text": {
+                        "type": "plain_text",
+                        "text": _clip(f"{facts.status_label}: {facts.incident_name}", HEADER_LIMIT),
+                    },
+                },
+                {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body, SECTION_LIMIT)}},
+                {
+                    "type": "context",
+                    "elements": [
+                        {"type": "mrkdwn", "text": escape(f"{facts.page_name} status updates")}
+                    ],
+                },
+            ],
+            "unfurl_links": False,
+        }
+
+    def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
+        keys = channel_secrets(channel)
+        url = keys.get("webhook_url")
+        if not url:
+            raise DeliveryError("no webhook URL is configured", permanent=True)
+        with self.session() as session:
+            try:
+                http.post(session, url, json=payload, secrets=keys.values()).close()
+            except http.HttpError as exc:
+                raise DeliveryError.from_http(exc) from None
+
+    def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
+        self._post(load_channel(delivery.channel_id), self.payload(facts))
+        return SendResult()
+
+    def send_alert(
+        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+    ) -> SendResult:
+        text = render(
+            "alert", facts, text=escape(alert.text), admin_url=admin_incident_url(facts.incident_id)
+        )
+        self._post(
+            load_channel(delivery.channel_id),
+            {
+                "text": alert.text,
+                "blocks": [
+                    {
+                        "type": "section",
+                        "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)},
+                    }
+                ],
+            },
+        )
+        return SendResult()
+
+    def test(self, channel: Channel, recipient: str) -> str:
+        from statuspage.models import Page
+
+        text = render_template("messages/test.txt", page_name=Page.get().name).strip()
+        self._post(channel, {"text": text})
+        return "Test message posted."

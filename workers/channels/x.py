@@ -1,0 +1,93 @@
+"""X (Twitter): one thread per incident, posted with tweepy's v2 ``create_tweet``."""
+
+from __future__ import annotations
+
+import requests
+import tweepy
+from flask import current_app
+
+from statuspage.lib import http
+from statuspage.messages import X_LIMIT, MessageFacts, fit, x_length
+from statuspage.models import Channel, ChannelThread, Delivery
+from workers.channels.base import (
+    DeliveryError,
+    HttpTransport,
+    SendResult,
+    channel_secrets,
+    load_channel,
+)
+
+TWEET_URL = "https://x.com/i/web/status/{id}"
+
+
+class X(HttpTransport):
+    """X takes no idempotency key, so a post whose outcome is unknown (a read timeout, a
+    worker killed mid-send) is never sent again blindly: the row becomes ``uncertain``
+    for an operator to check and resend."""
+
+    safe_to_resend = False
+    threaded = True
+
+    def _client(self, channel: Channel, session: http.Session) -> tweepy.Client:
+        keys = channel_secrets(channel)
+        client = tweepy.Client(
+            consumer_key=keys.get("api_key"),
+            consumer_secret=keys.get("api_key_secret"),
+            access_token=keys.get("access_token"),
+            access_token_secret=keys.get("access_token_secret"),
+            wait_on_rate_limit=False,  # a worker slot must never sleep out a rate limit
+        )
+        client.session.close()
+        client.session = session
+        return client
+
+    def _session(self) -> http.Session:
+        return self.session(aliases={"https://api.twitter.com": current_app.config["X_API_URL"]})
+
+    def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
+        channel = load_channel(delivery.channel_id)
+        text = fit("x", facts, X_LIMIT, x_length)
+        reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
+        with self._session() as session:
+            client = self._client(channel, session)
+            try:
+                response = client.create_tweet(
+                    text=text, in_reply_to_tweet_id=reply_to, user_auth=True
+                )
+            except Exception as exc:
+                raise self._error(exc, channel) from None
+        tweet_id = str(response.data["id"])
+        return SendResult(external_id=tweet_id, external_url=TWEET_URL.format(id=tweet_id))
+
+    def test(self, channel: Channel, recipient: str) -> str:
+        """Checks the keys with ``GET /2/users/me``: a test tweet would be public noise."""
+        with self._session() as session:
+            try:
+                me = self._client(channel, session).get_me(user_auth=True)
+            except Exception as exc:
+                raise self._error(exc, channel) from None
+        return f"Connected as @{me.data.username}."
+
+    @staticmethod
+    def _error(exc: Exception, channel: Channel) -> DeliveryError:
+        secrets = channel_secrets(channel).values()
+        if isinstance(exc, tweepy.TooManyRequests):
+            reset = http.epoch_to_datetime(exc.reset_time) if exc.reset_time else None
+            return DeliveryError("X rate limit reached (429)", retry_at=reset)
+        if isinstance(exc, tweepy.TwitterServerError):
+            retry_at = http.retry_at_from(exc.response.headers)
+            return DeliveryError(f"X server error {exc.response.status_code}", retry_at=retry_at)
+        if isinstance(exc, tweepy.HTTPException):
+            detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
+            return DeliveryError(
+                http.redact(f"X refused the post ({exc.response.status_code}): {detail}", secrets),
+                permanent=True,
+            )
+        if http.never_sent(exc):
+            return DeliveryError(http.describe_failure(exc, secrets))
+        if isinstance(exc, requests.RequestException):
+            return DeliveryError(
+                "no answer from X after sending (" + http.describe_failure(exc, secrets) + ")",
+                unknown_outcome=True,
+            )
+        raise exc
