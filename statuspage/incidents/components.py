@@ -224,12 +224,11 @@ def save_group(
     errors.raise_any()
     before = group_snapshot(group) if group else None
     if group is None:
+        if clean_position is None:
+            top = select(func.coalesce(func.max(ComponentGroup.position), -1))
+            clean_position = db.session.scalar(top) + 1
         group = ComponentGroup()
         db.session.add(group)
-        if clean_position is None:
-            clean_position = (
-                db.session.scalar(select(func.coalesce(func.max(ComponentGroup.position), -1))) + 1
-            )
     group.name, group.description = clean_name, clean_description
     if clean_position is not None:
         group.position = clean_position
