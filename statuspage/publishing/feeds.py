@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from feedgen.feed import FeedGenerator
-from flask import current_app
 
-from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.publishing.pages import feed_context
+from statuspage.models import Incident, IncidentUpdate
+from statuspage.publishing.pages import feed_context, templates
 from statuspage.publishing.state import PublicState
 
 FEED_INCIDENTS = 50
+COMPONENT_FEED_INCIDENTS = 10
 
 
 def _entries(incidents: Iterable[Incident]) -> list[tuple[Incident, IncidentUpdate]]:
@@ -41,14 +41,29 @@ def _feed(state: PublicState, title: str, path: str, description: str) -> FeedGe
     return feed
 
 
-def _content(state: PublicState, incident: Incident, update: IncidentUpdate) -> str:
-    return current_app.jinja_env.get_template("public/feed_entry.html").render(
-        feed_context(state), incident=incident, update=update
-    )
+class _Contents:
+    """Each update's entry body, rendered once per publish however many feeds carry it."""
+
+    def __init__(self, state: PublicState) -> None:
+        self.template = templates().get_template("public/feed_entry.html")
+        self.context = feed_context(state)
+        self.done: dict[str, str] = {}
+
+    def __call__(self, incident: Incident, update: IncidentUpdate) -> str:
+        if update.id not in self.done:
+            self.done[update.id] = self.template.render(
+                self.context, incident=incident, update=update
+            )
+        return self.done[update.id]
 
 
 def build(
-    state: PublicState, incidents: list[Incident], title: str, path: str, description: str
+    state: PublicState,
+    contents: _Contents,
+    incidents: list[Incident],
+    title: str,
+    path: str,
+    description: str,
 ) -> tuple[bytes, bytes]:
     """(RSS, Atom) documents for the updates of ``incidents``; ``path`` has no extension."""
     rss = _feed(state, title, path + ".rss", description)
@@ -58,7 +73,7 @@ def build(
     for incident, update in _entries(incidents):
         link = update_url(state, incident, update)
         title_text = f"{incident.name} — {update.status.replace('_', ' ').capitalize()}"
-        content = _content(state, incident, update)
+        content = contents(incident, update)
         for feed in (rss, atom):
             entry = feed.add_entry(order="append")
             entry.guid(link, permalink=True)
@@ -76,34 +91,33 @@ def build(
 
 def documents(state: PublicState) -> dict[str, bytes]:
     """Every feed file, keyed by its path in the snapshot."""
-    everything = sorted(
-        [*state.recent_incidents, *state.recent_maintenances],
-        key=lambda i: i.updated_at,
-        reverse=True,
-    )[:FEED_INCIDENTS]
-    files: dict[str, bytes] = {}
+    contents = _Contents(state)
+    everything = sorted(state.everything, key=lambda i: i.updated_at, reverse=True)
     name = state.page.name
+    files: dict[str, bytes] = {}
     files["history.rss"], files["history.atom"] = build(
         state,
-        everything,
+        contents,
+        everything[:FEED_INCIDENTS],
         f"{name} status history",
         "/history",
         f"Incidents and maintenance at {name}",
     )
+    touching: dict[str, list[Incident]] = {c.id: [] for c in state.components}
+    for incident in everything:
+        for component in incident.components:
+            found = touching.get(component.id)
+            if found is not None and len(found) < COMPONENT_FEED_INCIDENTS:
+                found.append(incident)
     for component in state.components:
-        files.update(_component_feeds(state, component))
+        base = f"/components/{component.id}/history"
+        rss, atom = build(
+            state,
+            contents,
+            touching[component.id],
+            f"{component.display_name} · {name} status history",
+            base,
+            f"Incidents and maintenance affecting {component.display_name}",
+        )
+        files[base[1:] + ".rss"], files[base[1:] + ".atom"] = rss, atom
     return files
-
-
-def _component_feeds(state: PublicState, component: Component) -> dict[str, bytes]:
-    touching = [i for i in [*state.incidents, *state.maintenances] if component in i.components]
-    touching.sort(key=lambda i: i.updated_at, reverse=True)
-    base = f"/components/{component.id}/history"
-    rss, atom = build(
-        state,
-        touching[:FEED_INCIDENTS],
-        f"{component.display_name} · {state.page.name} status history",
-        base,
-        f"Incidents and maintenance affecting {component.display_name}",
-    )
-    return {base[1:] + ".rss": rss, base[1:] + ".atom": atom}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from jinja2 import Environment
 from markupsafe import Markup
 
 from statuspage.lib.markdown import render_markdown
@@ -72,32 +73,46 @@ def asset_versions(static_folder: str) -> dict[str, str]:
     }
 
 
+HELPERS = {
+    "labels": LABELS,
+    "md": markdown,
+    "day_class": day_class,
+    "day_title": day_title,
+    "pct": uptime.format_percent,
+    "duration": duration,
+    "started": started,
+    "shown": shown,
+    "uptime_rule": uptime.RULE,
+}
+
+
+def templates() -> Environment:
+    """The Jinja environment with the helpers as globals of the shared macros, so the
+    macro module is built once, not once per rendered page."""
+    env = current_app.jinja_env
+    env.get_template("public/macros.html").globals.update(HELPERS)
+    return env
+
+
 def _context(state: PublicState, status: dict[str, str]) -> dict[str, Any]:
     return {
+        **HELPERS,
         "s": state,
         "status": status,
-        "labels": LABELS,
-        "md": markdown,
-        "day_class": day_class,
-        "day_title": day_title,
-        "pct": uptime.format_percent,
-        "duration": duration,
-        "started": started,
-        "shown": shown,
-        "uptime_rule": uptime.RULE,
         "assets": asset_versions(current_app.static_folder or "static"),
     }
 
 
 def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
     """Every HTML file, keyed by its path in the snapshot."""
-    env = current_app.jinja_env
+    env = templates()
     context = _context(state, status)
     files = {"index.html": env.get_template("public/index.html").render(context).encode()}
     incident_page = env.get_template("public/incident.html")
     for incident in state.everything:
+        # Its own "last updated", so the page keeps its bytes (and ETag) until it changes.
         files[f"incidents/{incident.id}.html"] = incident_page.render(
-            context, incident=incident
+            context, incident=incident, page_updated=incident.updated_at
         ).encode()
     months = state.months()
     files["history.html"] = (
@@ -108,6 +123,7 @@ def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
         files[f"history/{month.key}.html"] = month_page.render(
             context,
             month=month,
+            page_updated=max(i.updated_at for i in month.incidents),
             newer=months[index - 1] if index > 0 else None,
             older=months[index + 1] if index + 1 < len(months) else None,
         ).encode()
@@ -115,4 +131,4 @@ def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
 
 
 def feed_context(state: PublicState) -> dict[str, Any]:
-    return {"s": state, "labels": LABELS, "md": markdown}
+    return {**HELPERS, "s": state}

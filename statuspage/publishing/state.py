@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from itertools import groupby
 
 from sqlalchemy.orm import selectinload
@@ -83,14 +84,14 @@ class PublicState:
     uptime: dict[str, Uptime] = field(default_factory=dict)
     top_level: list[GroupView | Component] = field(default_factory=list)
 
-    @property
+    @cached_property
     def components(self) -> list[Component]:
         return [c for g in self.groups for c in g.members] + self.ungrouped
 
-    @property
+    @cached_property
     def updated_at(self) -> datetime:
         """When anything shown last changed (not when it was rendered), so an unchanged
-        page renders to the same bytes and keeps its ETag."""
+        page renders to the same bytes and keeps its ETag. Computed once per render."""
         stamps = [self.page.updated_at]
         stamps += [c.updated_at for c in self.components]
         stamps += [g.group.updated_at for g in self.groups]
@@ -98,33 +99,33 @@ class PublicState:
         stamps += [i.updated_at for i in self.unresolved + self.recent_maintenances]
         return max(stamps)
 
-    @property
+    @cached_property
     def recent_incidents(self) -> list[Incident]:
         return self.incidents[:RECENT_INCIDENTS]
 
-    @property
+    @cached_property
     def recent_maintenances(self) -> list[Incident]:
         return self.maintenances[:RECENT_INCIDENTS]
 
-    @property
+    @cached_property
     def unresolved(self) -> list[Incident]:
         return [i for i in self.incidents if i.is_open]
 
-    @property
+    @cached_property
     def active_maintenances(self) -> list[Incident]:
         return sorted(
             (m for m in self.maintenances if m.status in ACTIVE_MAINTENANCE),
             key=lambda m: m.scheduled_for,
         )
 
-    @property
+    @cached_property
     def upcoming_maintenances(self) -> list[Incident]:
         return sorted(
             (m for m in self.maintenances if m.status == IncidentStatus.SCHEDULED),
             key=lambda m: m.scheduled_for,
         )
 
-    @property
+    @cached_property
     def everything(self) -> list[Incident]:
         return [*self.incidents, *self.maintenances]
 
