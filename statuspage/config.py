@@ -112,6 +112,7 @@ def load_config() -> dict[str, Any]:
         # Delivery channels and subscriptions.
         "ALLOW_PRIVATE_WEBHOOKS": env_bool("STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS", False),
         "X_API_URL": env_str("STATUSPAGE_X_API_URL", "https://api.twitter.com"),
+        "HTTP_TIMEOUT": env_int("STATUSPAGE_HTTP_TIMEOUT", 10),
         "SUBSCRIBE_RATE_LIMIT": env_str(
             "STATUSPAGE_SUBSCRIBE_RATE_LIMIT", "5 per minute;30 per hour"
         ),

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import nh3
-from flask import current_app, render_template
+from flask import current_app
 from markdown_it import MarkdownIt
 
 from statuspage.lib.timefmt import human
@@ -67,7 +67,11 @@ class MessageFacts:
 
     @property
     def impact_label(self) -> str:
-        return "Maintenance" if self.impact == Impact.MAINTENANCE else f"{self.impact} impact"
+        return (
+            "Maintenance"
+            if self.impact == Impact.MAINTENANCE
+            else f"{self.impact.capitalize()} impact"
+        )
 
     @property
     def next_update_text(self) -> str | None:
@@ -125,6 +129,12 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def render_file(template: str, **values: Any) -> str:
+    """Render a message template without request context processors: messages are
+    rendered by workers, and nothing of the web request belongs in them."""
+    return current_app.jinja_env.get_template(template).render(**values)
+
+
 def render(kind: str, facts: MessageFacts, **extra: Any) -> str:
     """Render ``templates/messages/<kind>`` (``.txt`` unless a suffix is given)."""
     name = kind if "." in kind else f"{kind}.txt"
@@ -134,7 +144,7 @@ def render(kind: str, facts: MessageFacts, **extra: Any) -> str:
         "components": facts.components_text,
     }
     values.update(extra)
-    text = render_template(f"messages/{name}", f=facts, **values)
+    text = render_file(f"messages/{name}", f=facts, **values)
     if name.endswith(".txt"):
         text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text

@@ -212,10 +212,12 @@ class Session(requests.Session):
 
 def session(allow_private: bool | None = None, **kwargs: Any) -> Session:
     """A session configured from the app: private addresses only where the setting allows."""
-    if allow_private is None:
-        from flask import current_app
+    from flask import current_app
 
+    if allow_private is None:
         allow_private = bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"))
+    read = float(current_app.config.get("HTTP_TIMEOUT") or READ_TIMEOUT)
+    kwargs.setdefault("timeout", (min(CONNECT_TIMEOUT, read), read))
     return Session(allow_private=allow_private, **kwargs)
 
 

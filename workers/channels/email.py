@@ -14,11 +14,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Any
 
-from flask import render_template
-
 from statuspage.extensions import db
 from statuspage.lib import http
-from statuspage.messages import MessageFacts, admin_incident_url, render
+from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Role, Subscriber, User
 from statuspage.subscriptions.links import confirm_url, manage_url, unsubscribe_url
 from workers.channels.base import (
@@ -225,7 +223,7 @@ class Email(Transport):
                 subject=f"[{page_name}] Test message",
                 sender=mailer.from_header(),
                 to=recipient,
-                text=render_template("messages/test.txt", page_name=page_name).strip(),
+                text=render_file("messages/test.txt", page_name=page_name).strip(),
                 html=None,
                 message_id=mailer.message_id(f"test-{channel.id}-{Page.get().id}"),
             )
@@ -250,8 +248,8 @@ class Email(Transport):
                 subject=f"Confirm your subscription to {page_name} status updates",
                 sender=mailer.from_header(),
                 to=subscriber.address,
-                text=render_template("subscriptions/confirm_email.txt", **values),
-                html=render_template("subscriptions/confirm_email.html", **values),
+                text=render_file("subscriptions/confirm_email.txt", **values),
+                html=render_file("subscriptions/confirm_email.html", **values),
                 message_id=mailer.message_id(f"confirm-{subscriber.id}-{subscriber.link_nonce}"),
             )
             self._send_one(mailer, message, [subscriber.address])

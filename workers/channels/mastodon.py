@@ -44,7 +44,7 @@ class Mastodon(HttpTransport):
             access_token=channel_secrets(channel).get("access_token"),
             session=session,
             ratelimit_method="throw",  # a worker slot must never sleep out a rate limit
-            request_timeout=http.READ_TIMEOUT,
+            request_timeout=session.default_timeout[1],
             version_check_mode="none",
         )
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
-
 from statuspage.lib import http
-from statuspage.messages import MessageFacts, admin_incident_url, render
+from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
 from statuspage.models import Channel, Delivery, OperatorAlert
 from workers.channels.base import (
     DeliveryError,
@@ -103,6 +101,6 @@ class Slack(HttpTransport):
     def test(self, channel: Channel, recipient: str) -> str:
         from statuspage.models import Page
 
-        text = render_template("messages/test.txt", page_name=Page.get().name).strip()
+        text = render_file("messages/test.txt", page_name=Page.get().name).strip()
         self._post(channel, {"text": text})
         return "Test message posted."

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 
 from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.lib.clock import iso
 from statuspage.lib.crypto import SIGNATURE_HEADER, SecretError, webhook_signature
-from statuspage.messages import MessageFacts, admin_incident_url, render
+from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Subscriber
 from statuspage.subscriptions.links import confirm_url, unsubscribe_url
 from workers.channels.base import (
@@ -202,7 +202,7 @@ class Webhook(HttpTransport):
     def test(self, channel: Channel, recipient: str) -> str:
         url, secret = self._channel_target(channel)
         key = str(uuid.uuid4())
-        text = render_template("messages/test.txt", page_name=Page.get().name).strip()
+        text = render_file("messages/test.txt", page_name=Page.get().name).strip()
         document = {"id": key, "type": "test", "text": text}
         with self.session() as session:
             self._post(session, url, signed_request(secret, key, "test", document), secret)

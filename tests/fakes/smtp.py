@@ -1,0 +1,79 @@
+"""An SMTP server (aiosmtpd) that records every message with its envelope."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+
+from tests.conftest import free_port
+
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+
+    def part(self, subtype: str) -> str:
+        body = self.message.get_body(preferencelist=(subtype,))
+        assert body is not None, f"no text/{subtype} part"
+        return body.get_content()
+
+
+class _Handler:
+    def __init__(self, server: FakeSMTP) -> None:
+        self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        if address in self.server.refuse:
+            return self.server.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        with self.server.lock:
+            self.server.count += 1
+            if self.server.keep:
+                self.server.mails.append(
+                    Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                )
+            if self.server.on_message is not None:
+                self.server.on_message(envelope)
+        return "250 Message accepted for delivery"
+
+
+class FakeSMTP:
+    def __init__(self, keep: bool = True) -> None:
+        self.mails: list[Mail] = []
+        self.count = 0
+        self.keep = keep
+        self.refuse: dict[str, str] = {}
+        self.on_message = None
+        self.lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> FakeSMTP:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.mails.clear()
+            self.count = 0
+            self.refuse.clear()
+
+    def to(self, address: str) -> list[Mail]:
+        with self.lock:
+            return [m for m in self.mails if address in m.recipients]
