@@ -47,7 +47,7 @@ def new_incident() -> ResponseReturnValue:
     chosen = component_choices(request.form)
     if request.method == "GET" and (template := _template_from_query()) is not None:
         form.name.data, form.body.data = template.title, template.body
-        if template.status in dict(form.status.choices):
+        if template.status in [c.value for c in form.status.choices]:
             form.status.data = template.status
     if request.method == "POST":
         if form.validate_on_submit():
@@ -95,7 +95,7 @@ def _update_form(row: Incident) -> UpdateForm:
         form.for_maintenance()
     if request.method == "GET" and (template := _template_from_query()) is not None:
         form.body.data = template.body
-        if template.status in dict(form.status.choices):
+        if template.status in [c.value for c in form.status.choices]:
             form.status.data = template.status
     return form
 

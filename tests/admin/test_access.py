@@ -1,0 +1,122 @@
+"""Roles on every admin view, login throttling, secure cookies."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from statuspage import accounts
+from statuspage.config import load_config
+from statuspage.extensions import db
+from statuspage.lib.clock import now
+from statuspage.models import AuditEvent, LoginAttempt, User
+from tests.admin.helpers import csrf_token, login
+
+RESPONDER_PAGES = ["/admin/incidents/new", "/admin/maintenance", "/admin/templates"]
+ADMIN_PAGES = ["/admin/users", "/admin/components", "/admin/audit"]
+
+
+def test_every_admin_page_needs_a_login(client, cast):
+    for path in ["/admin/", *RESPONDER_PAGES, *ADMIN_PAGES]:
+        response = client.get(path)
+        assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "email, allowed",
+    [
+        ("vera@example.com", {"/admin/"}),
+        ("rob@example.com", {"/admin/", *RESPONDER_PAGES}),
+        ("alice@example.com", {"/admin/", *RESPONDER_PAGES, *ADMIN_PAGES}),
+    ],
+)
+def test_roles_decide_what_each_operator_sees(client, cast, email, allowed):
+    assert login(client, email).status_code == 302
+    for path in ["/admin/", *RESPONDER_PAGES, *ADMIN_PAGES]:
+        assert client.get(path).status_code == (200 if path in allowed else 403), path
+
+
+def test_a_responder_cannot_manage_users(client, cast):
+    login(client, "rob@example.com")
+    token = csrf_token(client, "/admin/incidents/new")
+    users = db.session.scalar(select(func.count()).select_from(User))
+    response = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": token,
+            "email": "new@example.com",
+            "role": "admin",
+            "password": "long enough password",
+        },
+    )
+    assert response.status_code == 403
+    response = client.post(
+        f"/admin/users/{cast['responder'].id}/role", data={"csrf_token": token, "role": "admin"}
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+    assert db.session.get(User, cast["responder"].id).role == "responder"
+
+
+def test_login_is_throttled_per_account_after_repeated_failures(client, cast):
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT):
+        assert login(client, "rob@example.com", "wrong password").status_code == 401
+    response = login(client, "rob@example.com")  # the right password, but locked out
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.data
+    assert client.get("/admin/").status_code == 302
+    # Another account from the same address is not locked by these five.
+    assert login(client, "alice@example.com").status_code == 302
+
+
+def test_the_lock_ends_when_the_window_passes(app, cast):
+    past = now() - accounts.THROTTLE_WINDOW - timedelta(seconds=1)
+    db.session.add_all(
+        LoginAttempt(email="rob@example.com", ip="10.0.0.1", created_at=past)
+        for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT)
+    )
+    db.session.commit()
+    assert accounts.throttled_until("rob@example.com", "10.0.0.1", now()) is None
+    assert accounts.authenticate("rob@example.com", "correct horse battery", "10.0.0.1")
+
+
+def test_login_is_throttled_per_address(app, cast):
+    at = now()
+    db.session.add_all(
+        LoginAttempt(email=f"guess{i}@example.com", ip="192.0.2.7", created_at=at)
+        for i in range(accounts.MAX_FAILURES_PER_IP)
+    )
+    db.session.commit()
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.authenticate("alice@example.com", "correct horse battery", "192.0.2.7")
+    assert accounts.authenticate("alice@example.com", "correct horse battery", "192.0.2.8")
+
+
+def test_a_success_resets_the_account_count(app, cast):
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+        accounts.authenticate("rob@example.com", "nope", "198.51.100.1")
+    assert accounts.authenticate("rob@example.com", "correct horse battery", "198.51.100.1")
+    for _ in range(accounts.MAX_FAILURES_PER_ACCOUNT - 1):
+        accounts.authenticate("rob@example.com", "nope", "198.51.100.1")
+    assert accounts.authenticate("rob@example.com", "correct horse battery", "198.51.100.1")
+    failed = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.login_failed")
+    ).all()
+    assert len(failed) == 2 * (accounts.MAX_FAILURES_PER_ACCOUNT - 1)
+
+
+def test_session_cookies_are_hardened(client, cast):
+    response = login(client, "rob@example.com")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    app = client.application
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # http://status.test in tests
+    os.environ["STATUSPAGE_BASE_URL"] = "https://status.example.com"
+    try:
+        assert load_config()["SESSION_COOKIE_SECURE"] is True
+    finally:
+        os.environ["STATUSPAGE_BASE_URL"] = "http://status.test"
