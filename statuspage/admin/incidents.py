@@ -207,7 +207,7 @@ def postmortem(incident_id: str) -> ResponseReturnValue:
         except ValidationError as exc:
             show_errors(form, exc)
         except Conflict as exc:
-            form.postmortem_body.errors = [str(exc)]
+            flash(f"Not published: {exc}.", "error")
         else:
             flash("Postmortem published.", "ok")
             return redirect(url_for("admin.incident", incident_id=row.id))

@@ -31,8 +31,13 @@ def post(client, path: str, **data):
 
 
 def test_create_user_change_role_and_deactivate(admin, cast):
-    response = post(admin, "/admin/users", email="New@Example.com", role="viewer",
-                    password="a long enough password")
+    response = post(
+        admin,
+        "/admin/users",
+        email="New@Example.com",
+        role="viewer",
+        password="a long enough password",
+    )
     assert response.status_code == 302
     user = db.session.scalars(select(User).where(User.email == "new@example.com")).one()
     assert post(admin, f"/admin/users/{user.id}/role", role="responder").status_code == 302
@@ -43,7 +48,8 @@ def test_create_user_change_role_and_deactivate(admin, cast):
     page = admin.get("/admin/users").get_data(as_text=True)
     assert '<option value="responder" selected>Responder</option>' in page
     actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))
+        select(AuditEvent.action)
+        .where(AuditEvent.object_id == str(user.id))
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["user.create", "user.role", "user.deactivate"]
@@ -110,8 +116,14 @@ def test_components_page_sets_status_by_hand(admin, components):
     assert bad.status_code == 422
     response = admin.post(
         "/admin/components",
-        data={"csrf_token": token, "name": "CDN", "group_id": "", "status": "operational",
-              "position": "9", "showcase": "y"},
+        data={
+            "csrf_token": token,
+            "name": "CDN",
+            "group_id": "",
+            "status": "operational",
+            "position": "9",
+            "showcase": "y",
+        },
     )
     assert response.status_code == 302
     cdn = db.session.scalars(select(Component).where(Component.name == "CDN")).one()
@@ -126,15 +138,25 @@ def test_templates_are_managed_and_prefill_the_incident_form(client, cast):
     token = csrf_token(client, "/admin/templates")
     response = client.post(
         "/admin/templates",
-        data={"csrf_token": token, "name": "DB failover", "title": "Database failover",
-              "status": "identified", "body": "We are failing over the **database**."},
+        data={
+            "csrf_token": token,
+            "name": "DB failover",
+            "title": "Database failover",
+            "status": "identified",
+            "body": "We are failing over the **database**.",
+        },
     )
     assert response.status_code == 302
     template = db.session.scalars(select(IncidentTemplate)).one()
     duplicate = client.post(
         "/admin/templates",
-        data={"csrf_token": token, "name": "DB failover", "title": "x", "status": "identified",
-              "body": "y"},
+        data={
+            "csrf_token": token,
+            "name": "DB failover",
+            "title": "x",
+            "status": "identified",
+            "body": "y",
+        },
     )
     assert duplicate.status_code == 422
     form = client.get(f"/admin/incidents/new?template={template.id}").get_data(as_text=True)

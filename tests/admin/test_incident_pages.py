@@ -1,0 +1,154 @@
+"""The incident page: post, correct, resolve in one action, postmortem, delivery ledger."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from statuspage.extensions import db
+from statuspage.incidents import service
+from statuspage.lib.clock import now
+from statuspage.models import (
+    AuditEvent,
+    Component,
+    Delivery,
+    DeliveryState,
+    Incident,
+    IncidentUpdate,
+)
+from tests.admin.helpers import csrf_token, login
+
+
+@pytest.fixture
+def responder(client, cast):
+    assert login(client, "rob@example.com").status_code == 302
+    return client
+
+
+@pytest.fixture
+def incident(cast, components):
+    return service.open_incident(
+        actor=cast["responder"],
+        name="API errors",
+        impact="major",
+        body="Investigatng",
+        components={components["API"]: "major_outage", components["Website"]: "partial_outage"},
+    )
+
+
+def test_correcting_an_update_keeps_the_earlier_text(responder, incident):
+    (first,) = incident.updates
+    form = responder.get(f"/admin/updates/{first.id}/edit").get_data(as_text=True)
+    assert "Save correction" in form and "Investigatng" in form
+    token = csrf_token(responder, f"/admin/updates/{first.id}/edit")
+    response = responder.post(
+        f"/admin/updates/{first.id}/edit", data={"csrf_token": token, "body": "Investigating"}
+    )
+    assert response.status_code == 302
+    page = responder.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "(edited)" in page and "Earlier text" in page and "Investigatng" in page
+    empty = responder.post(
+        f"/admin/updates/{first.id}/edit", data={"csrf_token": token, "body": ""}
+    )
+    assert empty.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(IncidentUpdate, first.id).body == "Investigating"
+
+
+def test_resolve_in_one_action(responder, incident, components):
+    token = csrf_token(responder, f"/admin/incidents/{incident.id}")
+    response = responder.post(
+        f"/admin/incidents/{incident.id}/resolve",
+        data={"csrf_token": token, "body": "All fixed."},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).status == "resolved"
+    assert {db.session.get(Component, components[n]).status for n in ("API", "Website")} == {
+        "operational"
+    }
+    page = responder.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "Publish postmortem" in page and "Post an update" not in page
+    response = responder.post(
+        f"/admin/incidents/{incident.id}/postmortem",
+        data={"csrf_token": token, "postmortem_body": "## What happened"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).postmortem_body == "## What happened"
+
+
+def test_postmortem_on_an_open_incident_is_refused(responder, incident):
+    token = csrf_token(responder, f"/admin/incidents/{incident.id}")
+    response = responder.post(
+        f"/admin/incidents/{incident.id}/postmortem",
+        data={"csrf_token": token, "postmortem_body": "Too early"},
+    )
+    assert response.status_code == 422 and b"once the incident is resolved" in response.data
+
+
+def test_the_ledger_shows_failures_and_retries_dead_deliveries(responder, incident):
+    (row,) = db.session.scalars(select(Delivery)).all()
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id)
+        .values(state=DeliveryState.DEAD, attempts=8, last_error="HTTP 503 from the far end")
+    )
+    db.session.commit()
+    page = responder.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "HTTP 503 from the far end" in page and ">Retry</button>" in page
+    token = csrf_token(responder, f"/admin/incidents/{incident.id}")
+    response = responder.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Delivery, row.id)
+    assert (row.state, row.attempts) == ("pending", 8)
+    again = responder.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": token})
+    assert again.status_code == 303
+    retries = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "delivery.retry"))
+    assert len(retries.all()) == 1
+
+
+def test_viewers_see_the_incident_but_cannot_act(client, cast, incident):
+    login(client, "vera@example.com")
+    page = client.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "API errors" in page and "Post an update" not in page and "Edit text" not in page
+    token = csrf_token(client, "/admin/login")
+    for path in (
+        f"/admin/incidents/{incident.id}",
+        f"/admin/incidents/{incident.id}/resolve",
+        f"/admin/updates/{incident.updates[0].id}/edit",
+    ):
+        response = client.post(path, data={"csrf_token": token, "body": "x", "status": "resolved"})
+        assert response.status_code == 403, path
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).status == "investigating"
+
+
+def test_scheduling_maintenance_from_the_admin(responder, components):
+    token = csrf_token(responder, "/admin/maintenance")
+    start = now() + timedelta(days=2)
+    data = {
+        "csrf_token": token,
+        "name": "Network work",
+        "body": "Switch replacement",
+        "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
+        "scheduled_until": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "components": [components["API"]],
+        "auto_in_progress": "y",
+        "auto_completed": "y",
+    }
+    bad = responder.post(
+        "/admin/maintenance", data={**data, "scheduled_until": data["scheduled_for"]}
+    )
+    assert bad.status_code == 422 and b"must be after scheduled_for" in bad.data
+    response = responder.post("/admin/maintenance", data=data)
+    assert response.status_code == 302
+    row = db.session.scalars(select(Incident)).one()
+    assert (row.status, row.scheduled_for.strftime("%H:%M")) == (
+        "scheduled",
+        start.strftime("%H:%M"),
+    )
+    assert [c.name for c in row.components] == ["API"]
