@@ -17,6 +17,7 @@ class Mail:
     sender: str
     recipients: list[str]
     data: bytes
+    peer: tuple  # the client's address: one per SMTP connection
 
     @property
     def message(self) -> EmailMessage:
@@ -43,7 +44,9 @@ class _Handler:
             self.server.count += 1
             if self.server.keep:
                 self.server.mails.append(
-                    Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                    Mail(
+                        envelope.mail_from, list(envelope.rcpt_tos), envelope.content, session.peer
+                    )
                 )
             if self.server.on_message is not None:
                 self.server.on_message(envelope)

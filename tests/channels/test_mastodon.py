@@ -1,0 +1,97 @@
+"""Mastodon through Mastodon.py against a local instance: threads, limits, idempotency."""
+
+from __future__ import annotations
+
+import time
+from email.utils import formatdate
+
+from statuspage.incidents import service
+from statuspage.messages import mastodon_length
+from statuspage.models import DeliveryState
+from tests.channels.helpers import deliver, make_due, open_incident, rows
+from tests.fakes.fixtures import connect
+from tests.fakes.server import Reply
+from workers.channels import mastodon as mastodon_transport
+
+LONG = "Logins fail for some customers while we roll back a change. " * 10
+
+
+def test_it_threads_with_the_instance_limit_and_the_delivery_key(app, components, wired):
+    fake = wired["mastodon"]
+    fake.max_characters = 200
+    mastodon_transport._limits.clear()
+    connect(wired, "mastodon")
+    incident = open_incident({components["API"]: "partial_outage"}, body=LONG)
+    service.post_update(actor=None, incident_id=incident.id, status="monitoring", body="Better")
+    for row in rows("mastodon"):
+        deliver(row)
+
+    first, second = fake.statuses
+    assert (first["in_reply_to_id"], second["in_reply_to_id"]) == (None, first["id"])
+    assert mastodon_length(first["content"]) <= 200
+    assert first["content"].endswith(f"#update-{incident.updates[-1].id}")
+    assert "API (partial outage)" in first["content"] and "…" in first["content"]
+    assert {s["visibility"] for s in fake.statuses} == {"unlisted"}
+    assert {s["language"] for s in fake.statuses} == {"en"}
+    sent = rows("mastodon")
+    posts = fake.received("POST", "/api/v1/statuses")
+    assert [p.header("Idempotency-Key") for p in posts] == [r.idempotency_key for r in sent]
+    assert [r.external_id for r in sent] == [first["id"], second["id"]]
+    assert fake.received("GET", "/api/v2/instance/")  # the limit came from the instance
+
+
+def test_a_timeout_is_resent_with_the_same_key_and_posts_once(app, components, wired):
+    fake = wired["mastodon"]
+    connect(wired, "mastodon")
+    fake.script("POST", "/api/v1/statuses", Reply(delay=3, process=True))
+    open_incident()
+    row = rows("mastodon")[0]
+    deliver(row)
+    row = rows("mastodon")[0]
+    assert row.state == DeliveryState.FAILED and "timed out" in row.last_error
+    make_due(row)
+    deliver(row)
+    row = rows("mastodon")[0]
+    assert row.state == DeliveryState.SENT
+    posts = fake.received("POST", "/api/v1/statuses")
+    assert len(posts) == 2 and len({p.header("Idempotency-Key") for p in posts}) == 1
+    assert len(fake.statuses) == 1 and row.external_id == fake.statuses[0]["id"]
+
+
+def test_it_honours_x_ratelimit_reset(app, components, wired):
+    fake = wired["mastodon"]
+    connect(wired, "mastodon")
+    reset = int(time.time()) + 300
+    fake.script(
+        "POST",
+        "/api/v1/statuses",
+        Reply(
+            429,
+            json={"error": "Too many requests"},
+            headers={
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": formatdate(reset, usegmt=True),
+                "Date": formatdate(usegmt=True),
+            },
+        ),
+    )
+    open_incident()
+    deliver(rows("mastodon")[0])
+    row = rows("mastodon")[0]
+    assert row.state == DeliveryState.FAILED and "429" in row.last_error
+    assert abs(row.next_attempt_at.timestamp() - reset) <= 2
+    assert fake.statuses == []
+
+
+def test_a_server_error_is_retried_later(app, components, wired):
+    fake = wired["mastodon"]
+    connect(wired, "mastodon")
+    fake.script("POST", "/api/v1/statuses", Reply(503, json={"error": "down"}))
+    open_incident()
+    deliver(rows("mastodon")[0])
+    row = rows("mastodon")[0]
+    assert row.state == DeliveryState.FAILED and "503" in row.last_error
+    make_due(row)
+    deliver(row)
+    assert rows("mastodon")[0].state == DeliveryState.SENT and len(fake.statuses) == 1

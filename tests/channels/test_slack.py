@@ -1,0 +1,54 @@
+"""Slack incoming webhooks: Block Kit messages, permanent and temporary failures."""
+
+from __future__ import annotations
+
+from statuspage.extensions import db
+from statuspage.models import Channel, DeliveryState
+from tests.channels.helpers import deliver, open_incident, rows
+from tests.fakes.fixtures import connect
+from tests.fakes.server import Reply
+from tests.fakes.slack import HOOK_PATH
+
+
+def test_it_posts_a_block_kit_message(app, components, wired):
+    slack = wired["slack"]
+    connect(wired, "slack")
+    incident = open_incident(
+        {components["API"]: "major_outage"}, body="Logins fail when 2 > 1 & **retry** helps <b>"
+    )
+    deliver(rows("slack")[0])
+    (message,) = slack.messages()
+    header, section, context = message["blocks"]
+    assert header["text"]["text"] == "Investigating: Login failures"
+    text = section["text"]["text"]
+    assert "Logins fail when 2 &gt; 1 &amp; retry helps" in text  # escaped plain text
+    assert "*Affected:* Platform - API (major outage)" in text and "*Next update by*" in text
+    assert f"<http://status.test/incidents/{incident.id}#update-" in text
+    assert message["text"].startswith("Investigating: Login failures")
+    assert context["type"] == "context"
+    assert rows("slack")[0].state == DeliveryState.SENT
+
+
+def test_a_removed_webhook_goes_dead_and_keeps_the_url_out_of_the_ledger(app, components, wired):
+    slack = wired["slack"]
+    channel = connect(wired, "slack")["slack"]
+    slack.script("POST", HOOK_PATH, Reply(404, body=b"no_service"))
+    open_incident()
+    deliver(rows("slack")[0])
+    row = rows("slack")[0]
+    assert row.state == DeliveryState.DEAD
+    assert "HTTP 404" in row.last_error and "no_service" in row.last_error
+    assert "XXXXXXXX" not in row.last_error  # the secret part of the hook URL
+    db.session.expire_all()
+    assert "XXXXXXXX" not in (db.session.get(Channel, channel.id).last_error or "")
+
+
+def test_429_retry_after_is_honoured(app, components, wired):
+    slack = wired["slack"]
+    connect(wired, "slack")
+    slack.script("POST", HOOK_PATH, Reply(429, body=b"rate_limited", headers={"Retry-After": "30"}))
+    open_incident()
+    deliver(rows("slack")[0])
+    row = rows("slack")[0]
+    waited = (row.next_attempt_at - row.created_at).total_seconds()
+    assert row.state == DeliveryState.FAILED and 29 <= waited <= 40
