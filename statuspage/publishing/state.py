@@ -130,10 +130,13 @@ class PublicState:
         return [*self.incidents, *self.maintenances]
 
     def past_days(self, days: int = PAST_DAYS) -> list[tuple[date, list[Incident]]]:
-        """The last few days, each with the incidents and maintenances that began on it."""
+        """The last few days, each with the closed incidents and maintenances that began on
+        it (open ones are shown in full above)."""
         today = self.at.date()
         by_day: dict[date, list[Incident]] = {today - timedelta(days=i): [] for i in range(days)}
         for incident in self.everything:
+            if incident.is_open:
+                continue
             day = started(incident).date()
             if day in by_day:
                 by_day[day].append(incident)

@@ -181,13 +181,17 @@ def test_history_is_grouped_by_month_with_links_to_every_incident(app, client, c
 
 
 def test_past_incidents_cover_the_last_week(app, client, components):
-    service.open_incident(actor=None, name="Today's hiccup", impact="minor", body="x")
+    hiccup = service.open_incident(actor=None, name="Today's hiccup", impact="minor", body="x")
+    service.open_incident(actor=None, name="Still open", impact="minor", body="y")
+    service.resolve(actor=None, incident_id=hiccup.id, body="Gone.")
     publish()
     doc = page(client)
     days = doc.cssselect("#past-h ~ h3.day")
     assert len(days) == 7
     assert text(days[0]) == now().strftime("%b %-d, %Y")
-    assert "Today's hiccup" in text(doc.cssselect("#past-h ~ ul.past")[0])
+    past = text(doc.cssselect("#past-h ~ ul.past")[0])
+    assert "Today's hiccup" in past
+    assert "Still open" not in past  # shown in full under current incidents instead
     assert "No incidents reported." in text(doc.cssselect("#past-h")[0].getparent())
 
 
