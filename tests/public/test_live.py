@@ -144,10 +144,17 @@ def test_page_api_and_feeds_answer_with_the_database_unreachable(app, components
 
 
 @pytest.fixture(scope="session")
-def statuscheck_python(request: pytest.FixtureRequest) -> Path:
+def statuscheck_python(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """statuscheck pins old click/httpx, so it lives in its own environment, kept between
-    runs in pytest's cache directory."""
-    home = Path(request.config.cache.mkdir("statuscheck-3.11.0"))
+    runs in pytest's cache directory (when the cache is on)."""
+    cache = getattr(request.config, "cache", None)
+    home = (
+        Path(cache.mkdir("statuscheck-3.11.0"))
+        if cache is not None
+        else tmp_path_factory.mktemp("statuscheck")
+    )
     python = home / "bin" / "python"
     probe = [str(python), "-c", "import statuscheck"]
     if not python.exists() or subprocess.run(probe, capture_output=True).returncode != 0:
