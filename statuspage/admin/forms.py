@@ -70,11 +70,13 @@ class UpdateForm(FlaskForm):
 
 
 class EditUpdateForm(FlaskForm):
-    body = TextAreaField("Corrected text", validators=[DataRequired(), Length(max=MAX_BODY)])
+    corrected_body = TextAreaField(
+        "Corrected text", validators=[DataRequired(), Length(max=MAX_BODY)]
+    )
 
 
 class ResolveForm(FlaskForm):
-    body = TextAreaField(
+    resolution = TextAreaField(
         "Resolution message",
         validators=[DataRequired(), Length(max=MAX_BODY)],
         default="This incident has been resolved.",

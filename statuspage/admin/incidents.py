@@ -165,7 +165,7 @@ def resolve(incident_id: str) -> ResponseReturnValue:
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            service.resolve(actor=current_user, incident_id=row.id, body=form.body.data)
+            service.resolve(actor=current_user, incident_id=row.id, body=form.resolution.data)
         except ValidationError as exc:
             show_errors(form, exc)
         else:
@@ -181,10 +181,14 @@ def edit_update(update_id: str) -> ResponseReturnValue:
     update = db.session.get(IncidentUpdate, update_id)
     if update is None:
         abort(404)
-    form = EditUpdateForm(body=update.body) if request.method == "GET" else EditUpdateForm()
+    form = (
+        EditUpdateForm(corrected_body=update.body) if request.method == "GET" else EditUpdateForm()
+    )
     if form.validate_on_submit():
         try:
-            service.edit_update(actor=current_user, update_id=update.id, body=form.body.data)
+            service.edit_update(
+                actor=current_user, update_id=update.id, body=form.corrected_body.data
+            )
         except ValidationError as exc:
             show_errors(form, exc)
         else:

@@ -44,7 +44,8 @@ def test_correcting_an_update_keeps_the_earlier_text(responder, incident):
     assert "Save correction" in form and "Investigatng" in form
     token = csrf_token(responder, f"/admin/updates/{first.id}/edit")
     response = responder.post(
-        f"/admin/updates/{first.id}/edit", data={"csrf_token": token, "body": "Investigating"}
+        f"/admin/updates/{first.id}/edit",
+        data={"csrf_token": token, "corrected_body": "Investigating"},
     )
     assert response.status_code == 302
     page = responder.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
@@ -61,7 +62,7 @@ def test_resolve_in_one_action(responder, incident, components):
     token = csrf_token(responder, f"/admin/incidents/{incident.id}")
     response = responder.post(
         f"/admin/incidents/{incident.id}/resolve",
-        data={"csrf_token": token, "body": "All fixed."},
+        data={"csrf_token": token, "resolution": "All fixed."},
     )
     assert response.status_code == 302
     db.session.expire_all()
