@@ -1,0 +1,106 @@
+"""Fan-out end to end with real ``celery worker`` processes on Redis, including a worker
+killed after the far end got the post but before the outcome was committed."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from statuspage.extensions import db
+from statuspage.incidents import service
+from statuspage.lib.clock import now
+from statuspage.models import Delivery, DeliveryState, SubscriberKind
+from tests.channels.helpers import open_incident, rows
+from tests.conftest import wait_for
+from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
+from tests.fakes.server import Reply
+from workers import tasks
+
+
+def all_done() -> bool:
+    return all(r.state in (DeliveryState.SENT, DeliveryState.DEAD) for r in rows())
+
+
+def test_every_channel_gets_every_update_in_order(app, components, wired, start_worker):
+    connect(wired)
+    for n in range(3):
+        add_subscriber(SubscriberKind.EMAIL, f"reader{n}@example.net")
+    wired["receiver"].secrets["/subscriber"] = "whsec_subscriber"
+    add_subscriber(
+        SubscriberKind.WEBHOOK, wired["receiver"].url + "/subscriber", secret="whsec_subscriber"
+    )
+    start_worker("a")
+    start_worker("b")
+    incident = open_incident({components["API"]: "major_outage"})
+    for status in ("identified", "monitoring"):
+        service.post_update(actor=None, incident_id=incident.id, status=status, body=status)
+    wait_for(lambda: all_done(), timeout=60)
+
+    assert {r.state for r in rows()} == {DeliveryState.SENT}
+    x, mastodon, slack = wired["x"], wired["mastodon"], wired["slack"]
+    assert [t["text"].split(":")[0] for t in x.tweets] == [
+        "Investigating",
+        "Identified",
+        "Monitoring",
+    ]
+    assert [t["in_reply_to"] for t in x.tweets] == [None, x.tweets[0]["id"], x.tweets[1]["id"]]
+    statuses = mastodon.statuses
+    assert [s["in_reply_to_id"] for s in statuses] == [None, statuses[0]["id"], statuses[1]["id"]]
+    assert [m["blocks"][0]["text"]["text"].split(":")[0] for m in slack.messages()] == [
+        "Investigating",
+        "Identified",
+        "Monitoring",
+    ]
+    ops = [d["update"]["status"] for d in wired["receiver"].events(RECEIVER_PATH)]
+    assert ops == ["investigating", "identified", "monitoring"]
+    assert len(wired["receiver"].events("/subscriber")) == 3
+    assert all(ok for _, ok in wired["receiver"].verified)
+    assert len(wired["smtp"].mails) == 9
+
+
+def test_a_worker_killed_between_send_and_commit(app, components, wired, start_worker):
+    x, mastodon = wired["x"], wired["mastodon"]
+    x_channel = connect(wired, "x")["x"]
+    worker = start_worker("doomed")
+
+    def kill() -> None:
+        os.kill(worker.proc.pid, signal.SIGKILL)
+
+    x.script("POST", "/2/tweets", Reply(process=True, before=kill))
+    open_incident()
+    wait_for(lambda: x.tweets, timeout=30)
+    worker.proc.wait(timeout=10)
+    assert rows("x")[0].state == DeliveryState.SENDING  # X has the post; the ledger does not
+
+    # The same on Mastodon, for another incident.
+    x_channel.enabled = False
+    db.session.commit()
+    connect(wired, "mastodon")
+    mastodon.script("POST", "/api/v1/statuses", Reply(process=True, before=kill))
+    worker = start_worker("doomed-too")
+    open_incident(name="Search is slow")
+    wait_for(lambda: mastodon.statuses, timeout=30)
+    worker.proc.wait(timeout=10)
+    mastodon_row = rows("mastodon")[0]
+    assert mastodon_row.state == DeliveryState.SENDING
+
+    # Leases run out; the sweep decides: X cannot dedupe, Mastodon can.
+    db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
+    db.session.commit()
+    tasks.sweep_due()
+    assert rows("x")[0].state == DeliveryState.UNCERTAIN
+    assert "outcome unknown" in rows("x")[0].last_error
+
+    start_worker("survivor")
+    wait_for(lambda: rows("mastodon")[0].state == DeliveryState.SENT, timeout=30)
+    posts = mastodon.received("POST", "/api/v1/statuses")
+    assert len(posts) == 2 and {p.header("Idempotency-Key") for p in posts} == {
+        mastodon_row.idempotency_key
+    }
+    assert len(mastodon.statuses) == 1
+    assert rows("mastodon")[0].external_id == mastodon.statuses[0]["id"]
+    assert len(x.received("POST", "/2/tweets")) == 1 and len(x.tweets) == 1
+    assert rows("x")[0].state == DeliveryState.UNCERTAIN  # still waiting for an operator
