@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from statuspage.admin.access import require
@@ -58,7 +59,7 @@ def _form_class(kind: ChannelKind, stored: set[str]) -> type[ChannelForm]:
         elif spec.type == FieldType.CHOICE:
             field = SelectField(
                 spec.label,
-                choices=[(c, c) for c in spec.choices],
+                choices=[SelectChoice(c, c) for c in spec.choices],
                 default=spec.default,
                 description=description,
             )

@@ -48,3 +48,22 @@ def make_due(*delivery_rows: Delivery) -> None:
         .values(next_attempt_at=now() - timedelta(seconds=1))
     )
     db.session.commit()
+
+
+def form_token(client, path: str) -> str:
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def sign_in(client, email: str) -> None:
+    from tests.conftest import PASSWORD
+
+    token = form_token(client, "/admin/login")
+    response = client.post(
+        "/admin/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
