@@ -122,7 +122,7 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
 def plain_text(markdown: str) -> str:
     """Markdown as readable plain text for channels that show no formatting."""
     rendered = _md.render(markdown or "")
-    rendered = re.sub(r"</(p|li|h\d|pre|blockquote|tr)>|<br\s*/?>", "\n", rendered)
+    rendered = re.sub(r"</(p|h\d|pre|blockquote|tr)>|<br\s*/?>", "\n", rendered)
     rendered = re.sub(r"<li>", "• ", rendered)
     text = html.unescape(nh3.clean(rendered, tags=set()))
     lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
@@ -184,32 +184,39 @@ def _cut(text: str, keep: int) -> str:
     return text[:keep].rstrip() + ELLIPSIS
 
 
+# Shortening order: the body first, then the component list and the title down to a
+# readable stub, and only then further.
+_CUTS = (("body", 0), ("components", 60), ("name", 60), ("components", 1), ("name", 1))
+
+
 def fit(
     kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
 ) -> str:
     """Render ``kind`` within ``limit`` as ``measure`` counts, shortening the free text."""
-    values = {
+    full = {
         "name": facts.incident_name,
         "body": facts.body_text,
         "components": facts.components_text,
     }
-    text = render(kind, facts, **values, **extra)
-    if measure(text) <= limit:
-        return text
-    for field in ("body", "components", "name"):
-        full = values[field]
-        low, high = 0, len(full)
-        while low < high:  # the longest prefix of this field that still fits
+    keep = {field: len(value) for field, value in full.items()}
+
+    def attempt(**lengths: int) -> str:
+        values = {f: _cut(full[f], lengths.get(f, keep[f])) for f in full}
+        return render(kind, facts, **values, **extra)
+
+    text = attempt()
+    for field, floor in _CUTS:
+        if measure(text) <= limit:
+            return text
+        low, high = min(floor, keep[field]), keep[field]
+        while low < high:  # the longest cut of this field that fits, not below its floor
             middle = (low + high + 1) // 2
-            candidate = render(kind, facts, **{**values, field: _cut(full, middle)}, **extra)
-            if measure(candidate) <= limit:
+            if measure(attempt(**{field: middle})) <= limit:
                 low = middle
             else:
                 high = middle - 1
-        values[field] = _cut(full, low)
-        text = render(kind, facts, **values, **extra)
-        if measure(text) <= limit:
-            return text
+        keep[field] = low
+        text = attempt()
     return text  # only the fixed facts remain; a limit this small cannot hold them
 
 
