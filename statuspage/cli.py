@@ -169,7 +169,8 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            # The whole group: granian's workers outlive a killed main process otherwise.
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 @main.command()
