@@ -8,7 +8,7 @@ file (kept across re-publishes while the bytes stay the same) and a ``Cache-Cont
 lets a CDN serve stale copies while it revalidates or while the origin is down. Anything
 not in the snapshot falls through to the Flask app (admin, write API, subscriptions).
 
-URLs map to files the way ``deploy/nginx/snapshot.conf`` maps them: ``/`` is
+URLs map to files the way ``deploy/nginx/snapshot-locations.conf`` maps them: ``/`` is
 ``index.html`` and a path whose last segment has no dot is ``<path>.html``.
 """
 
@@ -26,7 +26,9 @@ from typing import Any
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 PAGE_CACHE = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"
-ASSET_CACHE = "public, max-age=31536000, immutable"
+# Pages link assets with a content hash (``?v=``); only such URLs are immutable.
+VERSIONED_ASSET_CACHE = "public, max-age=31536000, immutable"
+ASSET_CACHE = "public, max-age=300, stale-while-revalidate=86400, stale-if-error=86400"
 TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
@@ -117,7 +119,12 @@ def accepts_gzip(header: str) -> bool:
         coding, _, params = part.strip().partition(";")
         if coding.strip().lower() in ("gzip", "x-gzip", "*"):
             q = params.strip().lower()
-            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+            if not q.startswith("q="):
+                return True
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return False
     return False
 
 
@@ -131,7 +138,7 @@ class PublishedSite:
         self._files: dict[str, _File] = {}
         self._lock = threading.Lock()
 
-    def _lookup(self, url_path: str) -> _File | None:
+    def _lookup(self, url_path: str, versioned: bool) -> _File | None:
         try:
             target = os.readlink(self.link)
         except OSError:
@@ -141,7 +148,8 @@ class PublishedSite:
                 if target != self._target:
                     self._files, self._target = {}, target
         files = self._files
-        found = files.get(url_path)
+        key = url_path + "?v" if versioned else url_path
+        found = files.get(key)
         if found is not None:
             return found
         relative = snapshot_path(url_path)
@@ -150,16 +158,20 @@ class PublishedSite:
         path = self.link.parent / target / relative
         if not path.is_file():
             return None
-        cache = ASSET_CACHE if relative.startswith("static/") else PAGE_CACHE
+        cache = PAGE_CACHE
+        if relative.startswith("static/"):
+            cache = VERSIONED_ASSET_CACHE if versioned else ASSET_CACHE
         try:
             found = _File(path, cache)
         except FileNotFoundError:  # pruned between readlink and read: the next request retries
             return None
-        files[url_path] = found
+        files[key] = found
         return found
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        found = self._lookup(environ.get("PATH_INFO") or "/")
+        found = self._lookup(
+            environ.get("PATH_INFO") or "/", environ.get("QUERY_STRING", "").startswith("v=")
+        )
         if found is None:
             return self.app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
@@ -178,9 +190,7 @@ class PublishedSite:
         if method not in ("GET", "HEAD"):
             start_response("405 Method Not Allowed", [("Allow", ALLOW), ("Content-Length", "0")])
             return []
-        use_gzip = found.gzip is not None and accepts_gzip(
-            environ.get("HTTP_ACCEPT_ENCODING", "")
-        )
+        use_gzip = found.gzip is not None and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         headers = found.gzip_headers if use_gzip else found.headers
         if found.not_modified(environ, found.gzip_etag if use_gzip else found.etag):
             start_response("304 Not Modified", [(k, v) for k, v in headers if k in KEEP_ON_304])

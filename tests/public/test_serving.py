@@ -138,7 +138,9 @@ def test_html_pages_carry_a_content_security_policy(app, client, components):
     publish()
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src 'self'" in policy
-    assert client.get("/static/public.css").headers["Cache-Control"].endswith("immutable")
+    assert client.get("/static/public.css?v=1").headers["Cache-Control"].endswith("immutable")
+    assert "immutable" not in client.get("/static/public.css").headers["Cache-Control"]
+    assert client.get("/", headers={"Accept-Encoding": "gzip;q=x"}).status_code == 200
 
 
 def test_badges_and_widget(app, client, components):
