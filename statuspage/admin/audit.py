@@ -11,6 +11,7 @@ from statuspage.admin.access import require
 from statuspage.admin.forms import AuditFilterForm
 from statuspage.admin.routes import bp
 from statuspage.extensions import db
+from statuspage.incidents.workflow import parse_row_id
 from statuspage.models import AuditEvent, Role
 
 PAGE_SIZE = 100
@@ -37,8 +38,8 @@ def audit() -> ResponseReturnValue:
             query = query.where(AuditEvent.created_at >= form.since.data.replace(tzinfo=UTC))
         if form.until.data:
             query = query.where(AuditEvent.created_at <= form.until.data.replace(tzinfo=UTC))
-        if (form.before_id.data or "").isdigit():
-            query = query.where(AuditEvent.id < int(form.before_id.data))
+        if (before_id := parse_row_id(form.before_id.data)) is not None:
+            query = query.where(AuditEvent.id < before_id)
     events = db.session.scalars(query.limit(PAGE_SIZE + 1)).all() if status == 200 else []
     more = len(events) > PAGE_SIZE
     events = events[:PAGE_SIZE]

@@ -16,7 +16,7 @@ from statuspage.models import IncidentTemplate, Role
 
 
 @bp.route("/templates", methods=["GET", "POST"])
-@bp.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/templates/<int(max=2147483647):template_id>", methods=["GET", "POST"])
 @require(Role.RESPONDER)
 def templates(template_id: int | None = None) -> ResponseReturnValue:
     existing = db.session.get(IncidentTemplate, template_id) if template_id else None
@@ -48,7 +48,7 @@ def templates(template_id: int | None = None) -> ResponseReturnValue:
     ), status
 
 
-@bp.post("/templates/<int:template_id>/delete")
+@bp.post("/templates/<int(max=2147483647):template_id>/delete")
 @require(Role.RESPONDER)
 def delete_template(template_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():

@@ -23,7 +23,7 @@ from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import ledger, service
 from statuspage.incidents import templates as incident_templates
-from statuspage.incidents.workflow import Conflict
+from statuspage.incidents.workflow import Conflict, parse_row_id
 from statuspage.models import (
     ComponentStatus,
     Delivery,
@@ -36,8 +36,8 @@ from statuspage.models import (
 
 
 def _template_from_query() -> IncidentTemplate | None:
-    raw = request.args.get("template", "")
-    return db.session.get(IncidentTemplate, int(raw)) if raw.isdigit() else None
+    template_id = parse_row_id(request.args.get("template"))
+    return db.session.get(IncidentTemplate, template_id) if template_id else None
 
 
 @bp.route("/incidents/new", methods=["GET", "POST"])
@@ -218,7 +218,7 @@ def postmortem(incident_id: str) -> ResponseReturnValue:
     return incident_page(row, postmortem_form=form), UNPROCESSABLE
 
 
-@bp.post("/deliveries/<int:delivery_id>/retry")
+@bp.post("/deliveries/<int(max=2147483647):delivery_id>/retry")
 @require(Role.RESPONDER)
 def retry_delivery(delivery_id: int) -> ResponseReturnValue:
     row = db.session.get(Delivery, delivery_id)

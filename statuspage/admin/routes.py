@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -20,7 +20,7 @@ from statuspage.admin.forms import LoginForm
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import cadence
-from statuspage.incidents.workflow import CLOSED_STATUSES
+from statuspage.incidents.workflow import CLOSED_STATUSES, storable
 from statuspage.lib.clock import now
 from statuspage.models import Component, ComponentGroup, Incident, Page, Role
 
@@ -43,6 +43,15 @@ def forbidden(_error: Exception) -> ResponseReturnValue:
 @bp.errorhandler(404)
 def not_found(_error: Exception) -> ResponseReturnValue:
     return render_template("admin/error.html", message="Not found."), 404
+
+
+@bp.before_request
+def _storable_input() -> None:
+    """NUL bytes in a path or form would reach the database as errors; refuse them here."""
+    values = [*(request.view_args or {}).values(), *request.args.values(), *request.form.keys()]
+    values += request.form.values()
+    if any(isinstance(v, str) and not storable(v) for v in values):
+        abort(400)
 
 
 @bp.app_context_processor

@@ -68,7 +68,7 @@ def _act(action) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<int(max=2147483647):user_id>/role")
 @require(Role.ADMIN)
 def change_role(user_id: int) -> ResponseReturnValue:
     form = RoleForm()
@@ -83,19 +83,19 @@ def change_role(user_id: int) -> ResponseReturnValue:
     return _act(action)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<int(max=2147483647):user_id>/deactivate")
 @require(Role.ADMIN)
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     return _act(lambda: f"{accounts.set_active(user_id, False, current_user).email} deactivated.")
 
 
-@bp.post("/users/<int:user_id>/activate")
+@bp.post("/users/<int(max=2147483647):user_id>/activate")
 @require(Role.ADMIN)
 def activate_user(user_id: int) -> ResponseReturnValue:
     return _act(lambda: f"{accounts.set_active(user_id, True, current_user).email} reactivated.")
 
 
-@bp.post("/users/<int:user_id>/tokens")
+@bp.post("/users/<int(max=2147483647):user_id>/tokens")
 @require(Role.ADMIN)
 def create_token(user_id: int) -> ResponseReturnValue:
     """The plain token is rendered in this one response and never again."""
@@ -115,7 +115,7 @@ def create_token(user_id: int) -> ResponseReturnValue:
     return _page(token_form=form), UNPROCESSABLE
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<int(max=2147483647):token_id>/revoke")
 @require(Role.ADMIN)
 def revoke_token(token_id: int) -> ResponseReturnValue:
     return _act(lambda: f"Token {accounts.revoke_token(token_id, current_user).name} revoked.")

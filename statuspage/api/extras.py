@@ -13,6 +13,7 @@ from statuspage.api.shapes import delivery_doc, next_update_doc, revision_doc, u
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import ledger, service
+from statuspage.incidents.workflow import parse_row_id
 from statuspage.models import Delivery, Incident, IncidentUpdate, Role
 
 UPDATE = f"{PAGE}/incidents/<incident_id>/incident_updates/<update_id>"
@@ -82,8 +83,8 @@ def set_next_update(incident_id: str) -> Response:
 @route(f"{PAGE}/deliveries/<delivery_id>/retry", ["POST"])
 @require(Role.RESPONDER)
 def retry_delivery(delivery_id: str) -> Response:
-    raw = delivery_id.removesuffix(".json")
-    if not raw.isdigit() or db.session.get(Delivery, int(raw)) is None:
+    row_id = parse_row_id(delivery_id.removesuffix(".json"))
+    if row_id is None or db.session.get(Delivery, row_id) is None:
         raise NotFound(f"delivery {delivery_id}")
-    row = ledger.retry(actor=api_user(), delivery_id=int(raw))
+    row = ledger.retry(actor=api_user(), delivery_id=row_id)
     return jsonify(delivery_doc(row))

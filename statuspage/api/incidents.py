@@ -21,7 +21,7 @@ from statuspage.api.shapes import incident_doc
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import maintenance, service, workflow
-from statuspage.incidents.workflow import CLOSED_STATUSES
+from statuspage.incidents.workflow import CLOSED_STATUSES, MAX_BODY
 from statuspage.models import Component, ComponentStatus, Impact, Incident, IncidentStatus, Role
 
 # Statuspage's wording when an update is posted without a message.
@@ -145,43 +145,63 @@ def active_maintenance() -> Response:
     )
 
 
+def _create_checks(payload: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Type-check every documented field, including those one kind of incident ignores."""
+    checked: dict[str, Any] = {
+        "notify": as_bool(payload, "deliver_notifications", errors),
+        "auto_start": as_bool(payload, "scheduled_auto_in_progress", errors),
+        "auto_complete": as_bool(payload, "scheduled_auto_completed", errors),
+        "interval": as_int(payload, "update_interval", errors),
+    }
+    for name in ("scheduled_for", "scheduled_until"):
+        try:
+            checked[name] = maintenance.parse_when(name, payload.get(name))
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    checks: list[tuple[Any, tuple[Any, ...]]] = [
+        (partial(workflow.check_text, required=False), ("body", payload.get("body"), MAX_BODY)),
+    ]
+    if checked["interval"] is not None:
+        checks.append((workflow.check_interval, (checked["interval"],)))
+    if _text(payload, "impact_override") is not None:
+        checks.append((workflow.parse_impact, (payload["impact_override"],)))
+    for fn, args in checks:
+        try:
+            fn(*args)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+    return checked
+
+
 @route(f"{PAGE}/incidents", ["POST"])
 @require(Role.RESPONDER)
 def create_incident() -> tuple[Response, int]:
     payload = body_object("incident")
     errors: dict[str, str] = {}
     components = _component_statuses(payload, errors)
-    notify = as_bool(payload, "deliver_notifications", errors)
-    interval = as_int(payload, "update_interval", errors)
-    if "scheduled_for" in payload and payload["scheduled_for"] not in (None, ""):
-        when = {}
-        for name in ("scheduled_for", "scheduled_until"):
-            try:
-                when[name] = maintenance.parse_when(name, payload.get(name))
-            except ValidationError as exc:
-                errors.update(exc.errors)
-        auto_start = as_bool(payload, "scheduled_auto_in_progress", errors)
-        auto_complete = as_bool(payload, "scheduled_auto_completed", errors)
+    checked = _create_checks(payload, errors)
+    notify = checked["notify"] if checked["notify"] is not None else True
+    status = _text(payload, "status")
+    if checked.get("scheduled_for") is not None:
+        if status not in (None, IncidentStatus.SCHEDULED):
+            errors["status"] = "a new maintenance starts as scheduled"
         if errors:
             raise ValidationError(errors)
-        status = _text(payload, "status")
-        if status not in (None, IncidentStatus.SCHEDULED):
-            raise ValidationError({"status": "a new maintenance starts as scheduled"})
         incident = maintenance.schedule(
             actor=api_user(),
             name=payload.get("name"),
             body=_text(payload, "body") or DEFAULT_BODIES[IncidentStatus.SCHEDULED],
-            scheduled_for=when.get("scheduled_for"),
-            scheduled_until=when.get("scheduled_until"),
+            scheduled_for=checked["scheduled_for"],
+            scheduled_until=checked.get("scheduled_until"),
             components=list(components),
-            auto_in_progress=auto_start if auto_start is not None else True,
-            auto_completed=auto_complete if auto_complete is not None else True,
-            notify=notify if notify is not None else True,
+            auto_in_progress=checked["auto_start"] is not False,
+            auto_completed=checked["auto_complete"] is not False,
+            notify=notify,
         )
         return jsonify(incident_doc(incident, g.page.id)), 201
     if errors:
         raise ValidationError(errors)
-    status = _text(payload, "status") or IncidentStatus.INVESTIGATING
+    status = status or IncidentStatus.INVESTIGATING
     incident = service.open_incident(
         actor=api_user(),
         name=payload.get("name"),
@@ -189,8 +209,8 @@ def create_incident() -> tuple[Response, int]:
         status=status,
         body=_text(payload, "body") or DEFAULT_BODIES.get(status, ""),
         components=components,
-        update_interval=interval,
-        notify=notify if notify is not None else True,
+        update_interval=checked["interval"],
+        notify=notify,
     )
     return jsonify(incident_doc(incident, g.page.id)), 201
 

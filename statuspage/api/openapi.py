@@ -38,6 +38,8 @@ TIME = {"type": "string", "format": "date-time"}
 NULL_TIME = _nullable(TIME)
 TEXT = {"type": "string"}
 NULL_TEXT = _nullable(TEXT)
+# Statuspage clients send "" or null for "not a maintenance".
+OPTIONAL_TIME = {"anyOf": [TIME, {"type": "null"}, {"const": ""}]}
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
@@ -145,28 +147,46 @@ SCHEMAS: dict[str, Schema] = {
             "metadata": {"type": "object"},
         },
     },
-    "IncidentFields": {
+    "IncidentCreate": {
         "type": "object",
         "description": "A scheduled_for makes the new incident a scheduled maintenance.",
         "properties": {
             "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
             "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
-            "impact_override": {"enum": list(INCIDENT_IMPACTS)},
-            "body": {"type": "string", "maxLength": MAX_BODY},
+            "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
+            "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
             "component_ids": {"type": "array", "items": TEXT},
             "components": {
                 "type": "object",
                 "additionalProperties": {"enum": list(ComponentStatus)},
             },
             "deliver_notifications": {"type": "boolean"},
-            "scheduled_for": TIME,
-            "scheduled_until": TIME,
+            "scheduled_for": OPTIONAL_TIME,
+            "scheduled_until": OPTIONAL_TIME,
             "scheduled_auto_in_progress": {"type": "boolean"},
             "scheduled_auto_completed": {"type": "boolean"},
-            "postmortem_body": {"type": "string", "maxLength": MAX_BODY},
             "update_interval": _nullable(
                 {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
             ),
+        },
+    },
+    "IncidentChange": {
+        "type": "object",
+        "description": "A status, body or component statuses post an update.",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+            "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
+            "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
+            "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
+            "component_ids": {"type": "array", "items": TEXT},
+            "components": {
+                "type": "object",
+                "additionalProperties": {"enum": list(ComponentStatus)},
+            },
+            "deliver_notifications": {"type": "boolean"},
+            "scheduled_for": OPTIONAL_TIME,
+            "scheduled_until": OPTIONAL_TIME,
+            "postmortem_body": _nullable({"type": "string", "maxLength": MAX_BODY}),
         },
     },
     "Revision": {
@@ -355,7 +375,7 @@ def document(page_id: str) -> Schema:
                 "createIncident",
                 "Open an incident, or schedule a maintenance (responder)",
                 {"201": incident, **_errors(*WRITE)},
-                body=_wrapped("incident", "IncidentFields", ["name"]),
+                body=_wrapped("incident", "IncidentCreate", ["name"]),
             ),
         },
         f"{PREFIX}/incidents/unresolved": {
@@ -382,13 +402,13 @@ def document(page_id: str) -> Schema:
                 "Rename, post an update (status/body/components), reschedule, or attach a "
                 "postmortem (responder)",
                 {"200": incident, **_errors(*WRITE)},
-                body=_wrapped("incident", "IncidentFields"),
+                body=_wrapped("incident", "IncidentChange"),
             ),
             "put": _op(
                 "replaceIncident",
                 "Same as PATCH, as in Statuspage (responder)",
                 {"200": incident, **_errors(*WRITE)},
-                body=_wrapped("incident", "IncidentFields"),
+                body=_wrapped("incident", "IncidentChange"),
             ),
         },
         f"{PREFIX}/incidents/{{incident_id}}/incident_updates/{{update_id}}": {

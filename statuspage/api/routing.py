@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound as RoutingNotFound
 from statuspage.api.errors import CODES, ApiError, error_response, from_exception
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import csrf, db
-from statuspage.incidents.workflow import Conflict
+from statuspage.incidents.workflow import Conflict, storable
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -31,6 +31,19 @@ def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Calla
         return view
 
     return decorator
+
+
+@bp.before_request
+def _storable_input() -> None:
+    """NUL bytes and unpaired surrogates would reach the database as errors; refuse them
+    at the door (a path with them names nothing, a query with them is malformed)."""
+    if any(isinstance(v, str) and not storable(v) for v in (request.view_args or {}).values()):
+        raise ApiError(404, "not_found", "no such object")
+    for key, value in request.args.items(multi=True):
+        if not storable(key) or not storable(value):
+            raise ApiError(
+                400, "bad_request", "the query string has characters that cannot be stored"
+            )
 
 
 @bp.errorhandler(ApiError)

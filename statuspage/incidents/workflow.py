@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from statuspage.errors import ValidationError
@@ -61,9 +62,23 @@ def parse_component_status(component_id: str, value: str | None) -> ComponentSta
         ) from None
 
 
+def storable(value: str) -> bool:
+    """False for text no database column can hold: NUL, or unpaired UTF-16 surrogates
+    (which JSON can spell but UTF-8 cannot)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_text(field: str, value: str | None, limit: int, *, required: bool = True) -> str:
     if value is not None and not isinstance(value, str):
         raise ValidationError({field: "must be text"})
+    if value is not None and not storable(value):
+        raise ValidationError({field: "contains characters that cannot be stored"})
     text = (value or "").strip()
     if required and not text:
         raise ValidationError({field: "must not be empty"})
@@ -92,3 +107,10 @@ def next_update_due(
         return None
     minutes = interval or DEFAULT_UPDATE_INTERVAL.get(impact)
     return at + timedelta(minutes=minutes) if minutes else None
+
+
+def parse_row_id(raw: str | None) -> int | None:
+    """An integer primary key from text, or None: ASCII digits only, within a 32-bit column."""
+    if raw is None or not re.fullmatch(r"[0-9]{1,9}", raw):
+        return None
+    return int(raw)
