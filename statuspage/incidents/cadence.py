@@ -1,7 +1,9 @@
 """The "next update by" promise: remind responders before it falls due, flag it when missed.
 
-Every function takes the time it judges by, so the beat passes the clock's now and tests
-pass a frozen one.
+The flags drive the admin banner; each new flag also queues an operator alert to every
+channel configured for them (Slack, webhook, email to the responders) in the same
+transaction. Every function takes the time it judges by, so the beat passes the clock's
+now and tests pass a frozen one.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
+from statuspage.alerts import alert_operators
 from statuspage.extensions import db
 from statuspage.incidents.workflow import CLOSED_STATUSES
-from statuspage.models import Impact, Incident
+from statuspage.lib.timefmt import human
+from statuspage.models import AlertKind, Impact, Incident
 from statuspage.models.audit import record
 
 REMIND_BEFORE = timedelta(minutes=5)
@@ -49,30 +53,35 @@ def run(at: datetime) -> CadenceReport:
     """Mark reminders and overdue incidents as of ``at``; returns what changed just now."""
     report = CadenceReport()
     soon = db.session.execute(
-        select(Incident.id, Incident.next_update_due).where(
+        select(Incident.id, Incident.name, Incident.next_update_due).where(
             *_open_with_promise(),
             Incident.reminded_at.is_(None),
             Incident.next_update_due <= at + REMIND_BEFORE,
         )
     ).all()
-    for incident_id, due in soon:
+    for incident_id, name, due in soon:
         if _flag(incident_id, "reminded_at", at, due):
             record(
                 None, "incident.reminder", "incident", incident_id, None, {"due": due.isoformat()}
             )
+            minutes = max(0, round((due - at).total_seconds() / 60))
+            text = f"Next update for “{name}” is due by {human(due)} (in {minutes} min)."
+            alert_operators(incident_id, AlertKind.REMINDER, text)
             report.reminded.append(incident_id)
     late = db.session.execute(
-        select(Incident.id, Incident.next_update_due).where(
+        select(Incident.id, Incident.name, Incident.next_update_due).where(
             *_open_with_promise(),
             Incident.overdue_at.is_(None),
             Incident.next_update_due <= at,
         )
     ).all()
-    for incident_id, due in late:
+    for incident_id, name, due in late:
         if _flag(incident_id, "overdue_at", at, due):
             record(
                 None, "incident.overdue", "incident", incident_id, None, {"due": due.isoformat()}
             )
+            text = f"The update promised for “{name}” by {human(due)} is overdue."
+            alert_operators(incident_id, AlertKind.OVERDUE, text)
             report.overdue.append(incident_id)
     db.session.commit()
     return report

@@ -10,10 +10,13 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.incidents import cadence, service
+from statuspage.lib.timefmt import human
 from statuspage.messages import build_facts
-from statuspage.models import AuditEvent, Incident
+from statuspage.models import AuditEvent, Incident, TargetKind
 from statuspage.publishing.snapshot import publish
 from tests.admin.helpers import login
+from tests.channels.helpers import deliver, rows
+from tests.fakes.fixtures import connect
 
 
 @pytest.fixture
@@ -92,3 +95,22 @@ def test_the_promise_is_in_every_message_and_on_the_page(client, incident):
     html = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
     assert "Next update by" in html
     assert incident.next_update_due.strftime("%H:%M") in html
+
+
+def test_reminder_and_overdue_reach_the_operators_slack(incident, wired):
+    channel = connect(wired, "slack")["slack"]
+    channel.operator_alerts, channel.announce_updates = True, False
+    db.session.commit()
+    due = incident.next_update_due
+    cadence.run(due - timedelta(minutes=4))
+    cadence.run(due - timedelta(minutes=3))  # the same promise: no second reminder
+    cadence.run(due + timedelta(seconds=1))
+    alerts = [r for r in rows() if r.target_kind == TargetKind.ALERT]
+    assert len(alerts) == 2
+    for row in alerts:
+        deliver(row)
+    texts = [m["text"] for m in wired["slack"].messages()]
+    assert texts == [
+        f"Next update for “Checkout errors” is due by {human(due)} (in 4 min).",
+        f"The update promised for “Checkout errors” by {human(due)} is overdue.",
+    ]
