@@ -50,13 +50,15 @@ BATCH_SIZES = {SubscriberKind.EMAIL: 500, SubscriberKind.WEBHOOK: 100}
 def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
     """Insert one outbox row per target of ``update_row`` in the current transaction.
 
-    The page always; with ``deliver_notifications`` also every announcing channel (one
+    The page always; with ``deliver_notifications`` also every announcing channel, or those
+    the operator chose for the update (one
     mailbox per channel and incident, so its posts go out in order and thread) and every
     confirmed subscriber following an affected component. Subscriber rows are inserted by
     one INSERT … SELECT and grouped into batch mailboxes; the doorbell rings once per
     mailbox, and each row keeps its own state in the ledger.
     """
     at = update_row.created_at
+    chosen = update_row.notify_channel_ids  # None: every announcing channel
     rows = [
         Delivery(
             update_id=update_row.id,
@@ -82,6 +84,7 @@ def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
             )
             for channel in Channel.announcing()
             if channel.kind != ChannelKind.EMAIL_SMTP  # it carries subscriber mail instead
+            and (chosen is None or channel.id in chosen)
         )
     db.session.add_all(rows)
     db.session.flush()

@@ -174,3 +174,15 @@ def component_choices(form_data: MultiDict[str, str]) -> dict[str, str]:
         for key, value in form_data.items()
         if key.startswith(COMPONENT_FIELD_PREFIX) and value
     }
+
+
+CHANNELS_SHOWN = "channels-shown"
+
+
+def channel_choices(form_data: MultiDict[str, str]) -> list[int] | None:
+    """The announcing channels ticked on a form, or None when the form offered no choice
+    (then every announcing channel is notified). Ids that are not numbers are kept out and
+    reported by the service as unknown channels."""
+    if CHANNELS_SHOWN not in form_data:
+        return None
+    return [int(v) if v.isascii() and v.isdigit() else -1 for v in form_data.getlist("channels")]

@@ -16,6 +16,7 @@ from statuspage.admin.forms import (
     PostmortemForm,
     ResolveForm,
     UpdateForm,
+    channel_choices,
     component_choices,
 )
 from statuspage.admin.routes import UNPROCESSABLE, bp, components_by_group, show_errors
@@ -25,6 +26,8 @@ from statuspage.incidents import ledger, service
 from statuspage.incidents import templates as incident_templates
 from statuspage.incidents.workflow import Conflict, parse_row_id
 from statuspage.models import (
+    Channel,
+    ChannelKind,
     ComponentStatus,
     Delivery,
     Incident,
@@ -45,6 +48,7 @@ def _template_from_query() -> IncidentTemplate | None:
 def new_incident() -> ResponseReturnValue:
     form = IncidentForm()
     chosen = component_choices(request.form)
+    channels = channel_choices(request.form)
     if request.method == "GET" and (template := _template_from_query()) is not None:
         form.name.data, form.body.data = template.title, template.body
         if template.status in [c.value for c in form.status.choices]:
@@ -61,22 +65,30 @@ def new_incident() -> ResponseReturnValue:
                     components=chosen,
                     update_interval=form.update_interval.data,
                     notify=form.notify.data,
+                    channels=channels,
                 )
             except ValidationError as exc:
                 show_errors(form, exc)
             else:
                 flash("Incident opened; it is being published.", "ok")
                 return redirect(url_for("admin.incident", incident_id=incident.id))
-        return _incident_form(form, chosen), UNPROCESSABLE
-    return _incident_form(form, chosen)
+        return _incident_form(form, chosen, channels), UNPROCESSABLE
+    return _incident_form(form, chosen, channels)
 
 
-def _incident_form(form: IncidentForm, chosen: dict[str, str]) -> str:
+def announcing_channels() -> list[Channel]:
+    """Channels an operator can pick per update (SMTP carries subscriber mail, not posts)."""
+    return [c for c in Channel.announcing() if c.kind != ChannelKind.EMAIL_SMTP]
+
+
+def _incident_form(form: IncidentForm, chosen: dict[str, str], channels: list[int] | None) -> str:
     return render_template(
         "admin/incident_new.html",
         form=form,
         groups=components_by_group(),
         chosen=chosen,
+        channels=announcing_channels(),
+        chosen_channels=channels,
         statuses=list(ComponentStatus),
         templates=incident_templates.all_templates(),
     )
@@ -106,6 +118,7 @@ def incident(incident_id: str) -> ResponseReturnValue:
     row = _load(incident_id)
     form = _update_form(row)
     chosen = component_choices(request.form)
+    channels = channel_choices(request.form)
     if request.method == "POST":
         if not current_user.can(Role.RESPONDER):
             abort(403)
@@ -123,6 +136,7 @@ def incident(incident_id: str) -> ResponseReturnValue:
                     body=form.body.data,
                     components=chosen,
                     notify=form.notify.data,
+                    channels=channels,
                 )
             except ValidationError as exc:
                 show_errors(form, exc)
@@ -131,7 +145,8 @@ def incident(incident_id: str) -> ResponseReturnValue:
             else:
                 flash("Update posted; it is being published.", "ok")
                 return redirect(url_for("admin.incident", incident_id=row.id))
-        return incident_page(_load(incident_id), form=form, chosen=chosen), UNPROCESSABLE
+        page = incident_page(_load(incident_id), form=form, chosen=chosen, chosen_channels=channels)
+        return page, UNPROCESSABLE
     return incident_page(row, form=form, chosen=chosen)
 
 
@@ -150,6 +165,8 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "deliveries": deliveries,
         "templates": incident_templates.all_templates(),
         "editing": None,
+        "channels": announcing_channels(),
+        "chosen_channels": None,
     }
     context.update(overrides)
     if not context["chosen"]:

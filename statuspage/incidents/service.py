@@ -4,7 +4,7 @@ component status changes, the audit event and the outbox rows commit together or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from statuspage.lib.clock import iso, now
 from statuspage.models import (
     AffectedComponent,
     ChangeCause,
+    Channel,
     Component,
     ComponentStatus,
     ComponentStatusChange,
@@ -77,6 +78,17 @@ def load_components(requested: Mapping[str, str], errors: Errors) -> Changes:
     return chosen
 
 
+def load_channels(requested: Sequence[int] | None, errors: Errors) -> list[int] | None:
+    """The chosen announcing channels, checked to exist; None (all of them) stays None."""
+    if requested is None:
+        return None
+    announcing = {c.id for c in Channel.announcing()}
+    unknown = [str(i) for i in requested if i not in announcing]
+    if unknown:
+        errors.errors["channels"] = f"no announcing channel {', '.join(unknown)}"
+    return sorted(set(requested) & announcing)
+
+
 def snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "name": incident.name,
@@ -119,8 +131,12 @@ def write_update(
     actor: User | None,
     notify: bool,
     cause: ChangeCause = ChangeCause.INCIDENT,
+    channels: list[int] | None = None,
 ) -> IncidentUpdate:
-    """Add one public update with its component changes and outbox rows (no commit)."""
+    """Add one public update with its component changes and outbox rows (no commit).
+
+    ``channels`` narrows the announcing channels it goes to; None means all of them.
+    """
     at = now()
     update = IncidentUpdate(
         id=new_public_id(),
@@ -129,6 +145,7 @@ def write_update(
         body=body,
         author_id=actor.id if actor else None,
         deliver_notifications=notify,
+        notify_channel_ids=channels,
         created_at=at,
         updated_at=at,
         display_at=at,
@@ -174,6 +191,7 @@ def open_incident(
     components: Mapping[str, str] | None = None,
     update_interval: int | None = None,
     notify: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> Incident:
     """Open an incident with its first public update."""
     errors = Errors()
@@ -185,6 +203,7 @@ def open_incident(
     if parsed_status == IncidentStatus.RESOLVED:
         errors.errors["status"] = "a new incident cannot start resolved"
     changes = load_components(components or {}, errors)
+    chosen = load_channels(channels, errors)
     errors.raise_any()
     assert clean_name and clean_body and parsed_impact and parsed_status
     at = now()
@@ -198,7 +217,7 @@ def open_incident(
         started_at=at,
     )
     db.session.add(incident)
-    write_update(incident, parsed_status, clean_body, changes, actor, notify)
+    write_update(incident, parsed_status, clean_body, changes, actor, notify, channels=chosen)
     record(actor, "incident.open", "incident", incident.id, None, snapshot(incident))
     db.session.commit()
     return incident
@@ -220,6 +239,7 @@ def post_update(
     body: str,
     components: Mapping[str, str] | None = None,
     notify: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> IncidentUpdate:
     """Post a public update; it may move the incident's status and its components.
 
@@ -234,10 +254,13 @@ def post_update(
     clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
     parsed_status = errors.check(workflow.parse_status, status, allowed)
     changes = load_components(components or {}, errors)
+    chosen = load_channels(channels, errors)
     errors.raise_any()
     assert clean_body and parsed_status
     before = snapshot(incident)
-    update = write_update(incident, parsed_status, clean_body, changes, actor, notify, cause)
+    update = write_update(
+        incident, parsed_status, clean_body, changes, actor, notify, cause, chosen
+    )
     record(actor, "incident.update", "incident", incident.id, before, snapshot(incident))
     db.session.commit()
     return update
@@ -250,6 +273,7 @@ def resolve(
     body: str,
     components: Mapping[str, str] | None = None,
     notify: bool = True,
+    channels: Sequence[int] | None = None,
 ) -> IncidentUpdate:
     """Resolve in one action: every affected component goes back to operational unless
     ``components`` says otherwise for it. A maintenance is completed the same way."""
@@ -266,6 +290,7 @@ def resolve(
         body=body,
         components=restored,
         notify=notify,
+        channels=channels,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -107,6 +107,8 @@ class IncidentUpdate(db.Model):
     display_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # The "next update by" promised with this update; every channel quotes this one.
     next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The announcing channels the operator chose for this update; None means all of them.
+    notify_channel_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
     incident: Mapped[Incident] = relationship(back_populates="updates")
     affected: Mapped[list[AffectedComponent]] = relationship(

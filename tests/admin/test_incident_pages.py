@@ -12,6 +12,7 @@ from statuspage.incidents import service
 from statuspage.lib.clock import now
 from statuspage.models import (
     AuditEvent,
+    Channel,
     Component,
     Delivery,
     DeliveryState,
@@ -153,3 +154,39 @@ def test_scheduling_maintenance_from_the_admin(responder, components):
         start.strftime("%H:%M"),
     )
     assert [c.name for c in row.components] == ["API"]
+
+
+def test_the_operator_chooses_which_channels_announce(responder, components):
+    slack = Channel(kind="slack", name="Status Slack", config={})
+    webhook = Channel(kind="webhook", name="Partner hook", config={"url": "https://example.com/h"})
+    db.session.add_all([slack, webhook])
+    db.session.commit()
+    form = responder.get("/admin/incidents/new").get_data(as_text=True)
+    assert "Status Slack" in form and "Partner hook" in form
+    token = csrf_token(responder, "/admin/incidents/new")
+    data = {
+        "csrf_token": token,
+        "name": "Outage",
+        "impact": "minor",
+        "status": "investigating",
+        "body": "Looking",
+        "notify": "y",
+        "channels-shown": "1",
+    }
+    unknown = responder.post("/admin/incidents/new", data={**data, "channels": ["999"]})
+    assert unknown.status_code == 422 and b"no announcing channel 999" in unknown.data
+    assert db.session.scalars(select(Incident)).all() == []
+    response = responder.post("/admin/incidents/new", data={**data, "channels": [str(slack.id)]})
+    assert response.status_code == 302
+    targets = db.session.scalars(select(Delivery.target_kind).order_by(Delivery.id)).all()
+    assert targets == ["page", "channel"]
+    assert db.session.scalars(
+        select(Delivery.channel_id).where(Delivery.target_kind == "channel")
+    ).all() == [slack.id]
+    incident = db.session.scalars(select(Incident)).one()
+    # Without a choice on the form (e.g. the API), every announcing channel is told.
+    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
+    channel_rows = db.session.scalars(
+        select(Delivery.channel_id).where(Delivery.target_kind == "channel").order_by(Delivery.id)
+    ).all()
+    assert channel_rows == [slack.id, slack.id, webhook.id]

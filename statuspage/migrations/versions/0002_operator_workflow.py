@@ -1,4 +1,5 @@
-"""operator workflow: incident templates, login throttling, cadence flags, publish requests
+"""operator workflow: incident templates, login throttling, cadence flags, publish requests,
+channels chosen per update
 
 Revision ID: 0002
 Revises: 0001
@@ -25,6 +26,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column("overdue_at", statuspage.models.types.UTCDateTime(), nullable=True)
         )
+
+    with op.batch_alter_table("incident_update", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("notify_channel_ids", sa.JSON(), nullable=True))
 
     op.create_table(
         "incident_template",
@@ -74,6 +78,8 @@ def downgrade():
         batch_op.drop_index("ix_login_attempt_email_at")
     op.drop_table("login_attempt")
     op.drop_table("incident_template")
+    with op.batch_alter_table("incident_update", schema=None) as batch_op:
+        batch_op.drop_column("notify_channel_ids")
     with op.batch_alter_table("incident", schema=None) as batch_op:
         batch_op.drop_column("overdue_at")
         batch_op.drop_column("reminded_at")
