@@ -99,7 +99,7 @@ def documents(state: PublicState) -> dict[str, bytes]:
         state,
         contents,
         everything[:FEED_INCIDENTS],
-        f"{name} status history",
+        f"{state.title} history",
         "/history",
         f"Incidents and maintenance at {name}",
     )
@@ -115,7 +115,7 @@ def documents(state: PublicState) -> dict[str, bytes]:
             state,
             contents,
             touching[component.id],
-            f"{component.display_name} · {name} status history",
+            f"{component.display_name} · {state.title} history",
             base,
             f"Incidents and maintenance affecting {component.display_name}",
         )

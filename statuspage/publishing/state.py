@@ -100,6 +100,12 @@ class PublicState:
         return max(stamps)
 
     @cached_property
+    def title(self) -> str:
+        """ "Acme status", or just the page name when it already says so."""
+        name = self.page.name
+        return name if "status" in name.lower() else f"{name} status"
+
+    @cached_property
     def recent_incidents(self) -> list[Incident]:
         return self.incidents[:RECENT_INCIDENTS]
 

@@ -62,7 +62,7 @@ def test_each_update_is_an_entry_with_its_facts(app, client, components):
         )
         due = db.session.get(Incident, incident.id).next_update_due
         assert f"Next update by {due.strftime('%b %-d, %Y %H:%M')} UTC" in content
-    assert rss.feed.title == atom.feed.title == "Status status history"
+    assert rss.feed.title == atom.feed.title == "Status history"
 
 
 def test_ids_are_unique_and_stable_and_a_new_update_is_a_new_entry(app, client, components):

@@ -67,14 +67,25 @@ def _publish_in_thread(app, results: list[Path]) -> threading.Thread:
     return thread
 
 
-def test_callers_waiting_on_a_render_share_the_next_one(app, components):
+def test_callers_waiting_on_a_render_share_the_next_one(app, components, monkeypatch):
     publish()
     root = publish_dir(app)
+    asked: list[int] = []
+
+    class Clock:
+        """Counts the moments callers ask for a render (and, later, renders start)."""
+
+        @staticmethod
+        def time_ns() -> int:
+            asked.append(1)
+            return time.time_ns()
+
+    monkeypatch.setattr(snapshot, "time", Clock)
     results: list[Path] = []
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a render is in progress
         threads = [_publish_in_thread(app, results) for _ in range(8)]
-        time.sleep(0.3)  # every caller has asked and is waiting
+        wait_for(lambda: len(asked) >= 8)  # every caller has asked and is waiting
         fcntl.flock(lock, fcntl.LOCK_UN)
     for thread in threads:
         thread.join(timeout=30)
