@@ -60,6 +60,13 @@ def test_the_page_shows_banner_components_by_group_and_open_incidents(app, clien
     assert next_by.get("datetime") == due.isoformat(timespec="milliseconds")
     assert next_by.text.endswith("UTC")  # UTC in the HTML; the script localises it
 
+    stored = db.session.get(Incident, incident.id)
+    stored.next_update_due = now() - timedelta(minutes=5)  # the promise was broken
+    db.session.commit()
+    publish()
+    late = page(client).cssselect("#open-h + article .next-update")[0]
+    assert text(late).startswith("Next update was due by")
+
     assert doc.cssselect('a[href="/subscribe"]')
     feeds = {link.get("type"): link.get("href") for link in doc.cssselect('link[rel="alternate"]')}
     assert feeds["application/rss+xml"] == "/history.rss"
