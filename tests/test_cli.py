@@ -16,8 +16,14 @@ def run(*args: str, stdin: str | None = None):
 
 
 def test_create_user_reads_the_password_from_stdin(app):
-    result = run("create-user", "Ops@Example.com", "--role", "responder", "--password-stdin",
-                 stdin="a long enough password\n")
+    result = run(
+        "create-user",
+        "Ops@Example.com",
+        "--role",
+        "responder",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     user = db.session.scalars(select(User)).one()
@@ -28,12 +34,34 @@ def test_create_user_reads_the_password_from_stdin(app):
 
 
 def test_create_user_refuses_bad_input_and_writes_nothing(app):
-    assert run("create-user", "not-an-email", "--role", "admin", "--password-stdin",
-               stdin="a long enough password\n").exit_code == 1
-    assert run("create-user", "a@example.com", "--role", "admin", "--password-stdin",
-               stdin="short\n").exit_code == 1
-    assert run("create-user", "a@example.com", "--role", "owner", "--password-stdin",
-               stdin="a long enough password\n").exit_code == 2
+    assert (
+        run(
+            "create-user",
+            "not-an-email",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="a long enough password\n",
+        ).exit_code
+        == 1
+    )
+    assert (
+        run(
+            "create-user", "a@example.com", "--role", "admin", "--password-stdin", stdin="short\n"
+        ).exit_code
+        == 1
+    )
+    assert (
+        run(
+            "create-user",
+            "a@example.com",
+            "--role",
+            "owner",
+            "--password-stdin",
+            stdin="a long enough password\n",
+        ).exit_code
+        == 2
+    )
     assert db.session.scalars(select(User)).all() == []
 
 
@@ -45,8 +73,14 @@ def test_duplicate_users_are_refused(app):
 
 
 def test_create_token_prints_it_once_and_stores_a_hash(app):
-    run("create-user", "bot@example.com", "--role", "responder", "--password-stdin",
-        stdin="a long enough password\n")
+    run(
+        "create-user",
+        "bot@example.com",
+        "--role",
+        "responder",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
     result = run("create-token", "bot@example.com", "--name", "deploy hook")
     assert result.exit_code == 0, result.output
     plain = result.output.strip()
@@ -65,9 +99,19 @@ def test_create_token_for_unknown_user_fails(app):
 
 
 def test_set_password(app):
-    run("create-user", "a@example.com", "--role", "viewer", "--password-stdin",
-        stdin="a long enough password\n")
-    assert run("set-password", "a@example.com", "--password-stdin",
-               stdin="another long password\n").exit_code == 0
+    run(
+        "create-user",
+        "a@example.com",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert (
+        run(
+            "set-password", "a@example.com", "--password-stdin", stdin="another long password\n"
+        ).exit_code
+        == 0
+    )
     db.session.expire_all()
     assert db.session.scalars(select(User)).one().check_password("another long password")

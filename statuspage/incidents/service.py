@@ -181,6 +181,10 @@ def write_update(
     return update
 
 
+# The earlier name, still used by tests/outbox to write an update without committing.
+_add_update = write_update
+
+
 def open_incident(
     *,
     actor: User | None,

@@ -190,3 +190,22 @@ def test_the_operator_chooses_which_channels_announce(responder, components):
         select(Delivery.channel_id).where(Delivery.target_kind == "channel").order_by(Delivery.id)
     ).all()
     assert channel_rows == [slack.id, slack.id, webhook.id]
+
+
+def test_nul_bytes_and_huge_ids_are_refused_not_crashed(responder, incident):
+    token = csrf_token(responder, "/admin/incidents/new")
+    response = responder.post(
+        "/admin/incidents/new",
+        data={
+            "csrf_token": token,
+            "name": "x\u0000",
+            "impact": "minor",
+            "status": "identified",
+            "body": "y",
+        },
+    )
+    assert response.status_code == 400
+    assert responder.get("/admin/incidents/%00").status_code == 400
+    assert responder.post("/admin/deliveries/99999999999/retry").status_code == 404
+    assert responder.get("/admin/incidents/new?template=%C2%B9").status_code == 200
+    assert len(db.session.scalars(select(Incident)).all()) == 1
