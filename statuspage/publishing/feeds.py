@@ -2,7 +2,8 @@
 
 A feed reader is a subscriber too, so each *update* is an entry (not each incident): a
 reader sees "Monitoring" and "Resolved" as news, not as a silent edit of an old item. An
-entry's id is the permalink of its update, unique and stable across re-publishes.
+entry's id is the permalink of its update, unique and stable across re-publishes. Feeds
+carry the latest updates only; the history pages hold the rest.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from statuspage.models import Incident, IncidentUpdate
 from statuspage.publishing.pages import feed_context, templates
 from statuspage.publishing.state import PublicState
 
-FEED_INCIDENTS = 50
-COMPONENT_FEED_INCIDENTS = 10
+FEED_UPDATES = 100
+COMPONENT_FEED_UPDATES = 25
 
 
-def _entries(incidents: Iterable[Incident]) -> list[tuple[Incident, IncidentUpdate]]:
+Entry = tuple[Incident, IncidentUpdate]
+
+
+def _entries(incidents: Iterable[Incident]) -> list[Entry]:
+    """Every update of ``incidents``, newest first."""
     pairs = [(i, u) for i in incidents for u in i.updates]
     return sorted(pairs, key=lambda pair: (pair[1].created_at, pair[1].id), reverse=True)
 
@@ -60,17 +65,17 @@ class _Contents:
 def build(
     state: PublicState,
     contents: _Contents,
-    incidents: list[Incident],
+    entries: list[Entry],
     title: str,
     path: str,
     description: str,
 ) -> tuple[bytes, bytes]:
-    """(RSS, Atom) documents for the updates of ``incidents``; ``path`` has no extension."""
+    """(RSS, Atom) documents of ``entries``; ``path`` has no extension."""
     rss = _feed(state, title, path + ".rss", description)
     rss.link(href=f"{state.base_url}{path}.rss", rel="self", type="application/rss+xml")
     atom = _feed(state, title, path + ".atom", description)
     atom.link(href=f"{state.base_url}{path}.atom", rel="self", type="application/atom+xml")
-    for incident, update in _entries(incidents):
+    for incident, update in entries:
         link = update_url(state, incident, update)
         title_text = f"{incident.name} — {update.status.replace('_', ' ').capitalize()}"
         content = contents(incident, update)
@@ -92,23 +97,22 @@ def build(
 def documents(state: PublicState) -> dict[str, bytes]:
     """Every feed file, keyed by its path in the snapshot."""
     contents = _Contents(state)
-    everything = sorted(state.everything, key=lambda i: i.updated_at, reverse=True)
-    name = state.page.name
+    everything = _entries(state.everything)
     files: dict[str, bytes] = {}
     files["history.rss"], files["history.atom"] = build(
         state,
         contents,
-        everything[:FEED_INCIDENTS],
+        everything[:FEED_UPDATES],
         f"{state.title} history",
         "/history",
-        f"Incidents and maintenance at {name}",
+        f"Incidents and maintenance at {state.page.name}",
     )
-    touching: dict[str, list[Incident]] = {c.id: [] for c in state.components}
-    for incident in everything:
+    touching: dict[str, list[Entry]] = {c.id: [] for c in state.components}
+    for incident, update in everything:
         for component in incident.components:
             found = touching.get(component.id)
-            if found is not None and len(found) < COMPONENT_FEED_INCIDENTS:
-                found.append(incident)
+            if found is not None and len(found) < COMPONENT_FEED_UPDATES:
+                found.append((incident, update))
     for component in state.components:
         base = f"/components/{component.id}/history"
         rss, atom = build(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -103,17 +104,63 @@ def _context(state: PublicState, status: dict[str, str]) -> dict[str, Any]:
     }
 
 
+# Rendered incident pages of this process, by incident id: most incidents are long over,
+# and a page is rendered again only when something it shows has changed.
+_incident_pages: dict[str, tuple[tuple[Any, ...], bytes]] = {}
+
+
+def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
+    """Everything an incident page shows, so an equal fingerprint means equal HTML."""
+    return (
+        incident.name,
+        str(incident.status),
+        str(incident.impact),
+        incident.updated_at,
+        incident.started_at,
+        incident.resolved_at,
+        incident.scheduled_for,
+        incident.scheduled_until,
+        incident.next_update_due,
+        incident.is_open and incident.next_update_due is not None and incident.next_update_due < at,
+        incident.postmortem_published_at,
+        incident.postmortem_body,
+        tuple(c.display_name for c in incident.components),
+        tuple(
+            (
+                u.id,
+                str(u.status),
+                u.body,
+                u.created_at,
+                tuple((r.body, r.created_at) for r in u.revisions),
+                tuple(
+                    (a.component.display_name, str(a.old_status), str(a.new_status))
+                    for a in u.affected
+                ),
+            )
+            for u in incident.updates
+        ),
+    )
+
+
 def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
     """Every HTML file, keyed by its path in the snapshot."""
     env = templates()
     context = _context(state, status)
     files = {"index.html": env.get_template("public/index.html").render(context).encode()}
     incident_page = env.get_template("public/incident.html")
+    site = (state.page.name, state.base_url, tuple(context["assets"].items()))
     for incident in state.everything:
-        # Its own "last updated", so the page keeps its bytes (and ETag) until it changes.
-        files[f"incidents/{incident.id}.html"] = incident_page.render(
-            context, incident=incident, page_updated=incident.updated_at
-        ).encode()
+        key = (site, incident_fingerprint(incident, state.at))
+        html = _incident_pages.get(incident.id)
+        if html is None or html[0] != key:
+            # Its own "last updated", so the page keeps its bytes (and ETag) until it changes.
+            page = incident_page.render(
+                context, incident=incident, page_updated=incident.updated_at
+            )
+            html = _incident_pages[incident.id] = (key, page.encode())
+        files[f"incidents/{incident.id}.html"] = html[1]
+    for gone in _incident_pages.keys() - {i.id for i in state.everything}:
+        del _incident_pages[gone]
     months = state.months()
     files["history.html"] = (
         env.get_template("public/history.html").render(context, months=months).encode()

@@ -12,7 +12,6 @@ from sqlalchemy.orm import selectinload
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import (
-    AffectedComponent,
     Component,
     ComponentGroup,
     ComponentStatus,
@@ -164,12 +163,11 @@ def started(incident: Incident) -> datetime:
 
 
 def _update_options() -> list:
+    # Components and groups are loaded first, so many-to-one references to them resolve
+    # from the session's identity map without a query.
     return [
-        selectinload(Incident.components).selectinload(Component.group),
-        selectinload(Incident.updates)
-        .selectinload(IncidentUpdate.affected)
-        .selectinload(AffectedComponent.component)
-        .selectinload(Component.group),
+        selectinload(Incident.components),
+        selectinload(Incident.updates).selectinload(IncidentUpdate.affected),
         selectinload(Incident.updates).selectinload(IncidentUpdate.revisions),
     ]
 

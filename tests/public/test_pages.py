@@ -217,3 +217,26 @@ def test_components_shown_only_when_degraded_stay_hidden_until_then(app, client,
     )
     publish()
     assert "Webhooks" in text(page(client).cssselect(".components")[0])
+
+
+def test_an_incident_page_is_rendered_again_when_anything_it_shows_changes(app, client, components):
+    incident = service.open_incident(
+        actor=None,
+        name="Sync delays",
+        impact="minor",
+        body="Looking.",
+        components={components["Webhooks"]: "degraded_performance"},
+    )
+    publish()
+    path = f"/incidents/{incident.id}"
+    assert "Notifications - Webhooks" in text(page(client, path))
+    db.session.get(Component, components["Webhooks"]).name = "Outgoing webhooks"
+    db.session.commit()
+    publish()
+    assert "Notifications - Outgoing webhooks" in text(page(client, path))
+    update = db.session.get(Incident, incident.id).updates[0]
+    revise(update, "Looking into sync delays.")
+    publish()
+    doc = page(client, path)
+    assert "Looking into sync delays." in text(doc.cssselect(".timeline .body")[0])
+    assert doc.cssselect("details.revisions")
