@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
@@ -134,20 +133,18 @@ class PublishedSite:
     def __init__(self, app: WSGIApp, publish_dir: str | os.PathLike[str]) -> None:
         self.app = app
         self.link = Path(publish_dir) / "current"
-        self._target: str | None = None
-        self._files: dict[str, _File] = {}
-        self._lock = threading.Lock()
+        # (snapshot served, its files read so far), swapped as one value between threads.
+        self._loaded: tuple[str, dict[str, _File]] = ("", {})
 
     def _lookup(self, url_path: str, versioned: bool) -> _File | None:
         try:
             target = os.readlink(self.link)
         except OSError:
             return None  # nothing published yet: Flask says so
-        if target != self._target:
-            with self._lock:
-                if target != self._target:
-                    self._files, self._target = {}, target
-        files = self._files
+        loaded = self._loaded
+        if loaded[0] != target:
+            loaded = self._loaded = (target, {})
+        files = loaded[1]
         key = url_path + "?v" if versioned else url_path
         found = files.get(key)
         if found is not None:
