@@ -12,6 +12,7 @@ from statuspage.models import (
     ApiToken,
     AuditEvent,
     Component,
+    ComponentGroup,
     ComponentStatusChange,
     IncidentTemplate,
     User,
@@ -163,3 +164,28 @@ def test_templates_are_managed_and_prefill_the_incident_form(client, cast):
     assert 'value="Database failover"' in form
     assert "We are failing over the **database**." in form
     assert '<option selected value="identified">' in form
+
+
+def test_groups_are_renamed_and_reordered(admin, components):
+    group = db.session.scalars(
+        select(ComponentGroup).where(ComponentGroup.name == "Platform")
+    ).one()
+    token = csrf_token(admin, "/admin/components")
+    page = admin.get("/admin/components").get_data(as_text=True)
+    assert f'id="group-name-{group.id}"' in page
+    response = admin.post(
+        f"/admin/groups/{group.id}",
+        data={"csrf_token": token, "name": "Core platform", "description": "", "position": "5"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    group = db.session.get(ComponentGroup, group.id)
+    assert (group.name, group.position, group.description) == ("Core platform", 5, None)
+    bad = admin.post(f"/admin/groups/{group.id}", data={"csrf_token": token, "name": ""})
+    assert bad.status_code == 422
+    assert (
+        admin.post(
+            "/admin/groups/nosuchgroup1", data={"csrf_token": token, "name": "x"}
+        ).status_code
+        == 404
+    )
