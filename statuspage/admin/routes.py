@@ -35,6 +35,13 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
     return render_template("admin/error.html", message=f"Form rejected: {error.description}"), 400
 
 
+@bp.errorhandler(400)
+def bad_request(error: Exception) -> ResponseReturnValue:
+    if isinstance(error, CSRFError):
+        return csrf_error(error)
+    return render_template("admin/error.html", message="The request could not be read."), 400
+
+
 @bp.errorhandler(403)
 def forbidden(_error: Exception) -> ResponseReturnValue:
     return render_template("admin/error.html", message="Your role does not allow this."), 403
@@ -99,7 +106,9 @@ def login() -> ResponseReturnValue:
                 form.email.data, form.password.data, request.remote_addr or "unknown"
             )
         except accounts.LoginThrottled as exc:
-            form.password.errors = [f"Too many failed attempts. {str(exc).capitalize()}."]
+            form.password.errors = [
+                f"Too many failed attempts; try again after {exc.retry_at:%H:%M} UTC."
+            ]
             return render_template("admin/login.html", form=form), TOO_MANY
         if user is not None:
             login_user(user)
