@@ -44,7 +44,8 @@ RETRYABLE = (DeliveryState.PENDING, DeliveryState.FAILED)
 # Rows that still hold their place in a mailbox: later rows of it wait for them.
 UNFINISHED = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
 # Subscriber rows are sent in batches of this many per task (one SMTP connection each).
-BATCH_SIZES = {SubscriberKind.EMAIL: 500, SubscriberKind.WEBHOOK: 100}
+# Webhooks first: their batches are fewer and quick, so they are not queued behind mail.
+BATCH_SIZES = {SubscriberKind.WEBHOOK: 100, SubscriberKind.EMAIL: 500}
 
 
 def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
@@ -110,6 +111,7 @@ def _add_subscriber_rows(update_row: IncidentUpdate) -> list[int]:
                 Delivery.target_kind == TargetKind.SUBSCRIBER,
             )
             .group_by(Delivery.mailbox)
+            .order_by(func.min(Delivery.id))
         )
     )
 

@@ -35,6 +35,12 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
     return _url(f"/unsubscribe/{token(subscriber, MANAGE)}")
 
 
+def manage_and_unsubscribe_urls(subscriber: Subscriber) -> tuple[str, str]:
+    """Both links of a mailing with one signature: they carry the same token."""
+    signed = token(subscriber, MANAGE)
+    return _url(f"/subscribe/manage/{signed}"), _url(f"/unsubscribe/{signed}")
+
+
 def subscriber_for(link: str, purpose: str) -> Subscriber:
     """The subscriber a link names, or LinkError when it is forged, stale or expired."""
     max_age = CONFIRM_MAX_AGE if purpose == CONFIRM else None

@@ -6,11 +6,13 @@ delivery, and RFC 8058 one-click unsubscribe headers.
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formataddr, formatdate
 from typing import Any
 
@@ -18,7 +20,11 @@ from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Role, Subscriber, User
-from statuspage.subscriptions.links import confirm_url, manage_url, unsubscribe_url
+from statuspage.subscriptions.links import (
+    confirm_url,
+    manage_and_unsubscribe_urls,
+    manage_url,
+)
 from workers.channels.base import (
     DeliveryError,
     Outcome,
@@ -93,12 +99,15 @@ class Mailer:
     def message_id(self, key: str) -> str:
         return f"<{key}@{self.sender.rsplit('@', 1)[-1]}>"
 
-    def send(self, message: EmailMessage, recipients: Iterable[str]) -> None:
+    def send(self, message: EmailMessage | bytes, recipients: Iterable[str]) -> None:
         """Per-message failures raise a DeliveryError for that message; a lost connection
         raises ConnectionLost so the caller stops using it."""
         assert self.smtp is not None
         try:
-            self.smtp.send_message(message, self.sender, list(recipients))
+            if isinstance(message, bytes):
+                self.smtp.sendmail(self.sender, list(recipients), message)
+            else:
+                self.smtp.send_message(message, self.sender, list(recipients))
         except smtplib.SMTPRecipientsRefused as exc:
             code, detail = next(iter(exc.recipients.values()))
             raise _refusal(code, detail, "recipient") from None
@@ -141,6 +150,51 @@ def build_message(
     return message
 
 
+class BatchMessage:
+    """A batch's message, built once by the email package with placeholders and filled
+    in per recipient in its serialised form.
+
+    Building and serialising a MIME message costs about two milliseconds; a batch of 500
+    would spend a second on identical work. The parts are base64, so a recipient's own
+    links meet no quoting or line-length rule, and the per-recipient header values
+    (address, Message-ID, unsubscribe URL) are ASCII.
+    """
+
+    _TO = b"recipient@placeholder.invalid"
+    _ID = b"message-id-placeholder"
+    _UNSUBSCRIBE = b"unsubscribe-placeholder"
+    _TEXT, _HTML = b"@@text@@", b"@@html@@"
+
+    def __init__(self, *, subject: str, sender: str, domain: str, list_id: str) -> None:
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = sender
+        message["To"] = self._TO.decode()
+        message["Date"] = formatdate(localtime=False, usegmt=True)
+        message["Message-ID"] = f"<{self._ID.decode()}@{domain}>"
+        message["Auto-Submitted"] = "auto-generated"
+        message["List-Id"] = list_id
+        message["List-Unsubscribe"] = f"<{self._UNSUBSCRIBE.decode()}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        utf8 = {"charset": "utf-8"}
+        message.set_content(self._TEXT, "text", "plain", cte="base64", params=utf8)
+        message.add_alternative(self._HTML, "text", "html", cte="base64", params=utf8)
+        self.data = message.as_bytes(policy=SMTP)
+
+    @staticmethod
+    def _base64(text: str) -> bytes:
+        return base64.encodebytes(text.encode()).replace(b"\n", b"\r\n").rstrip()
+
+    def fill(self, *, to: str, key: str, unsubscribe: str, text: str, html: str) -> bytes:
+        return (
+            self.data.replace(self._TO, to.encode())
+            .replace(self._ID, key.encode())
+            .replace(self._UNSUBSCRIBE, unsubscribe.encode())
+            .replace(base64.b64encode(self._TEXT), self._base64(text))
+            .replace(base64.b64encode(self._HTML), self._base64(html))
+        )
+
+
 def _valid_address(address: str) -> bool:
     try:
         Address(addr_spec=address)
@@ -167,28 +221,27 @@ class Email(Transport):
         text = render("email", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
         html = render("email.html", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
         with Mailer(channel) as mailer:
-            sender = mailer.from_header()
+            template = BatchMessage(
+                subject=subject,
+                sender=mailer.from_header(),
+                domain=mailer.sender.rsplit("@", 1)[-1],
+                list_id=f"{facts.page_name} status updates",
+            )
             for delivery in deliveries:
                 subscriber = subscribers.get(delivery.target_id)
                 if subscriber is None or not subscriber.is_confirmed:
                     yield delivery, DeliveryError("unsubscribed before delivery", permanent=True)
                     continue
-                unsubscribe, manage = unsubscribe_url(subscriber), manage_url(subscriber)
-                message = build_message(
-                    subject=subject,
-                    sender=sender,
+                manage, unsubscribe = manage_and_unsubscribe_urls(subscriber)
+                data = template.fill(
                     to=subscriber.address,
+                    key=delivery.idempotency_key,
+                    unsubscribe=unsubscribe,
                     text=text.replace(_UNSUBSCRIBE, unsubscribe).replace(_MANAGE, manage),
                     html=html.replace(_UNSUBSCRIBE, unsubscribe).replace(_MANAGE, manage),
-                    message_id=mailer.message_id(delivery.idempotency_key),
-                    headers={
-                        "List-Unsubscribe": f"<{unsubscribe}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                        "List-Id": f"{facts.page_name} status updates",
-                    },
                 )
                 try:
-                    mailer.send(message, [subscriber.address])
+                    mailer.send(data, [subscriber.address])
                 except DeliveryError as exc:
                     yield delivery, exc
                 except ConnectionLost as lost:

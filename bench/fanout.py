@@ -1,0 +1,548 @@
+"""Fan-out speed on the real stack: commit-to-arrival latency per channel, and the time
+and memory to notify 100,000 email and 10,000 webhook subscribers.
+
+Runs PostgreSQL (a fresh database), Redis as the broker, two ``celery worker`` processes
+and the loopback fakes of X, Mastodon, Slack, a webhook receiver and an SMTP server, all
+on 127.0.0.1. Phase one posts updates at a steady rate and measures, for each update and
+channel, the time from the operator's commit to the request arriving at the fake. Phase
+two bulk-loads the subscribers and posts one update. Side by side, a baseline in the same
+run: a bare smtplib loop and a bare requests loop against the same fakes, the ceiling
+the fan-out is compared to. Targets: p99 < 2 s per channel; 100,000 emails < 60 s with
+flat worker memory. Last line: one JSON object.
+
+    python bench/fanout.py [--updates 200] [--rate 5] [--emails 100000] [--webhooks 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import re
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+import requests  # noqa: E402
+
+from tests.fakes.mastodon import TOKEN, FakeMastodon  # noqa: E402
+from tests.fakes.server import FakeServer, Recorded, Reply  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.fakes.x import KEYS, FakeX  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+UPDATE_ID = re.compile(rb"#update-([0-9a-z]{12})")
+WORKERS, THREADS = 2, 4
+SMTP_PROCESSES = 2
+
+
+class Receiver(FakeServer):
+    """Counts webhook arrivals (and their update ids) without keeping bodies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: dict[str, float] = {}
+        self.subscriber_count = 0
+        self.subscriber_last = 0.0
+
+    def route(self, request: Recorded) -> Reply:
+        if request.path.startswith("/s/"):
+            with self.lock:
+                self.subscriber_count += 1
+                self.subscriber_last = request.at
+        else:
+            match = UPDATE_ID.search(request.body)
+            if match:
+                self.arrivals.setdefault(match.group(1).decode(), request.at)
+        return Reply(204)
+
+    def _dispatch(self, request: Recorded) -> Reply:  # keep no request log: 10,000 bodies
+        return self.route(request)
+
+
+def serve_smtp(port: int, count, last, record, arrivals, ready, stop) -> None:  # noqa: ANN001
+    """The SMTP fake in a process of its own, as a mail server would be: it counts
+    messages and, while ``record`` is set, reports which update each one carried."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+            at = time.time()
+            with count.get_lock():
+                count.value += 1
+                last.value = max(last.value, at)
+            if record.value:
+                body = message_from_bytes(envelope.content, policy=policy.default)
+                text = body.get_body(preferencelist=("plain",)).get_content()
+                match = UPDATE_ID.search(text.encode())
+                if match:
+                    arrivals.put((match.group(1).decode(), at))
+            return "250 Message accepted for delivery"
+
+    class SharedPort(Controller):
+        """Several server processes accept on one port, as a mail server's do."""
+
+        def _create_server(self):  # noqa: ANN202
+            return self.loop.create_server(
+                self._factory_invoker, host=self.hostname, port=self.port, reuse_port=True
+            )
+
+        def _trigger_server(self) -> None:
+            # The probe connection may land on a sibling process; build the server here.
+            self.smtpd = self.factory()
+            self._factory_invoked.set()
+
+    controller = SharedPort(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class SMTPProcess:
+    def __init__(self) -> None:
+        from tests.conftest import free_port
+
+        context = multiprocessing.get_context("spawn")
+        self.port = free_port()
+        self.count = context.Value("q", 0)
+        self.last = context.Value("d", 0.0)
+        self.record = context.Value("b", 1)
+        self.arrivals = context.Queue()
+        self.stop_event = context.Event()
+        self.processes = []
+        for _ in range(SMTP_PROCESSES):
+            ready = context.Event()
+            args = (self.port, self.count, self.last, self.record, self.arrivals, ready)
+            process = context.Process(target=serve_smtp, args=(*args, self.stop_event))
+            process.daemon = True
+            process.start()
+            if not ready.wait(30):
+                raise RuntimeError("the SMTP server process did not start")
+            self.processes.append(process)
+        self.seen: dict[str, float] = {}
+
+    def drain(self) -> dict[str, float]:
+        while True:
+            try:
+                update_id, at = self.arrivals.get_nowait()
+            except queue_module.Empty:
+                return self.seen
+            self.seen.setdefault(update_id, at)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for process in self.processes:
+            process.join(30)
+        self.arrivals.close()
+        self.arrivals.join_thread()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_workers(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """Two workers and beat (whose sweep retries what failed), as in production."""
+    celery = [sys.executable, "-m", "celery", "-A", "workers.celery_app"]
+    beat = subprocess.Popen(
+        [
+            *celery,
+            "beat",
+            "--loglevel",
+            "ERROR",
+            "--schedule",
+            env["STATUSPAGE_DATA_DIR"] + "/beat",
+        ],
+        env=dict(os.environ, **env),
+        cwd=ROOT,
+    )
+    command = [*celery, "worker"]
+    command += ["--pool", "threads", "--concurrency", str(THREADS), "--without-gossip"]
+    command += ["--without-mingle", "--loglevel", "ERROR"]
+    return [
+        subprocess.Popen(
+            [*command, "--hostname", f"bench{n}-{uuid.uuid4().hex[:6]}@%h"],
+            env=dict(os.environ, **env),
+            cwd=ROOT,
+        )
+        for n in range(WORKERS)
+    ] + [beat]
+
+
+def wait(predicate, timeout: float, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def baseline_smtp(port: int, messages: int, data: bytes) -> float:
+    """Emails per second of two bare smtplib loops on one connection each."""
+
+    def loop(count: int) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for n in range(count):
+                smtp.sendmail("status@example.com", [f"base{n}@example.net"], data)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(loop, [messages // WORKERS] * WORKERS))
+    return messages / (time.perf_counter() - started)
+
+
+def baseline_http(url: str, count: int) -> float:
+    """Webhooks per second of a bare requests loop with the fan-out's parallelism."""
+    body = json.dumps({"type": "baseline", "text": "x" * 600}).encode()
+    with requests.Session() as session:
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=32)
+        session.mount("http://", adapter)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(WORKERS * 16) as pool:
+            list(
+                pool.map(
+                    lambda n: session.post(f"{url}/s/base{n}", data=body).close(), range(count)
+                )
+            )
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:  # noqa: C901  (one linear script)
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=5.0, help="updates per second")
+    parser.add_argument("--emails", type=int, default=100_000)
+    parser.add_argument("--webhooks", type=int, default=10_000)
+    args = parser.parse_args()
+
+    fakes = {
+        "x": FakeX().start(),
+        "mastodon": FakeMastodon().start(),
+        "slack": FakeSlack().start(),
+        "webhook": Receiver().start(),
+    }
+    smtp = SMTPProcess()
+
+    name = f"statuspage_bench_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    data_dir = Path(tempfile.mkdtemp(prefix="statuspage-fanout-"))
+    queue = f"statuspage-bench-{uuid.uuid4().hex[:8]}"
+    env = {
+        "STATUSPAGE_DATABASE_URL": PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name,
+        "STATUSPAGE_BROKER_URL": REDIS_URL,
+        "STATUSPAGE_CELERY_QUEUE": queue,
+        "STATUSPAGE_SECRET_KEY": "bench-secret-key",
+        "STATUSPAGE_BASE_URL": "http://status.bench",
+        "STATUSPAGE_DATA_DIR": str(data_dir),
+        "STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS": "1",
+        "STATUSPAGE_X_API_URL": fakes["x"].url,
+        "STATUSPAGE_SWEEP_SECONDS": "1",
+    }
+    os.environ.update(env)
+    from flask_migrate import upgrade
+    from sqlalchemy import select, text
+
+    from statuspage import create_app
+    from statuspage.demo import seed_demo_components
+    from statuspage.extensions import db
+    from statuspage.incidents import service
+    from statuspage.lib.crypto import encrypt_json
+    from statuspage.models import Channel, ChannelKind, Component, Delivery
+
+    app = create_app()
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        with app.app_context():
+            upgrade(revision="heads")
+            seed_demo_components()
+            component_ids = list(db.session.scalars(select(Component.id)))
+
+            def channel(kind: ChannelKind, config: dict, secrets: dict) -> None:
+                row = Channel(kind=kind, name=str(kind), config=config)
+                row.secrets = secrets
+                db.session.add(row)
+
+            channel(ChannelKind.X, {}, dict(KEYS))
+            channel(
+                ChannelKind.MASTODON,
+                {"base_url": fakes["mastodon"].url, "visibility": "public"},
+                {"access_token": TOKEN},
+            )
+            channel(ChannelKind.SLACK, {}, {"webhook_url": fakes["slack"].hook_url})
+            channel(
+                ChannelKind.WEBHOOK,
+                {"url": fakes["webhook"].url + "/ops"},
+                {"signing_secret": "whsec_bench"},
+            )
+            channel(
+                ChannelKind.EMAIL_SMTP,
+                {
+                    "host": "127.0.0.1",
+                    "port": smtp.port,
+                    "security": "none",
+                    "from_address": "status@example.com",
+                },
+                {},
+            )
+            db.session.execute(
+                text(
+                    "INSERT INTO subscriber (kind, address, created_at, confirmed_at, link_nonce) "
+                    "VALUES ('email', 'latency@example.net', now(), now(), 'n0')"
+                )
+            )
+            db.session.commit()
+
+            workers = start_workers(env)
+            time.sleep(4)  # let both workers connect to the broker
+
+            # Phase one: commit-to-arrival latency.
+            commits: dict[str, float] = {}
+            incidents: list[str] = []
+            interval = 1.0 / args.rate
+            next_at = time.monotonic()
+            for n in range(args.updates):
+                next_at += interval
+                component = {component_ids[n % len(component_ids)]: "degraded_performance"}
+                if n % 10 == 0:
+                    incident = service.open_incident(
+                        actor=None,
+                        name=f"Bench {n // 10}",
+                        impact="minor",
+                        body=f"Update {n}",
+                        components=component,
+                    )
+                    incidents.append(incident.id)
+                    update_id = incident.updates[0].id
+                else:
+                    update_id = service.post_update(
+                        actor=None,
+                        incident_id=incidents[-1],
+                        status="identified",
+                        body=f"Update {n}",
+                        components=component,
+                    ).id
+                commits[update_id] = time.time()
+                db.session.remove()
+                time.sleep(max(0.0, next_at - time.monotonic()))
+
+            def arrived() -> dict[str, dict[str, float]]:
+                by_text = {}
+                for channel_name in ("x", "mastodon", "slack"):
+                    seen: dict[str, float] = {}
+                    for request in fakes[channel_name].received("POST"):
+                        match = UPDATE_ID.search(request.body.replace(b"%23", b"#"))
+                        if match:
+                            seen.setdefault(match.group(1).decode(), request.at)
+                    by_text[channel_name] = seen
+                by_text["webhook"] = dict(fakes["webhook"].arrivals)
+                by_text["email"] = dict(smtp.drain())
+                return by_text
+
+            complete = wait(
+                lambda: all(len(v) >= len(commits) for v in arrived().values()),
+                timeout=120,
+                interval=0.5,
+            )
+            seen = arrived()
+            latency: dict[str, dict[str, float]] = {}
+            for channel_name, arrivals in seen.items():
+                values = [arrivals[u] - at for u, at in commits.items() if u in arrivals]
+                latency[channel_name] = {
+                    "n": len(values),
+                    "p50_s": round(percentile(values, 0.5), 3) if values else None,
+                    "p99_s": round(percentile(values, 0.99), 3) if values else None,
+                }
+            page = [
+                (d.sent_at.timestamp() - commits[d.update_id])
+                for d in db.session.scalars(select(Delivery).where(Delivery.transport == "page"))
+                if d.sent_at is not None and d.update_id in commits
+            ]
+            latency["page"] = {
+                "n": len(page),
+                "p50_s": round(percentile(page, 0.5), 3),
+                "p99_s": round(percentile(page, 0.99), 3),
+            }
+            db.session.remove()
+
+            # Phase two: 100,000 emails and 10,000 webhooks for one update.
+            loaded = time.perf_counter()
+            db.session.execute(
+                text(
+                    "INSERT INTO subscriber (kind, address, created_at, confirmed_at, link_nonce) "
+                    "SELECT 'email', 'reader' || g || '@example.net', now(), now(), md5(g::text) "
+                    "FROM generate_series(1, :n) AS g"
+                ),
+                {"n": args.emails},
+            )
+            secret = encrypt_json({"secret": "whsec_subscriber"})
+            db.session.execute(
+                text(
+                    "INSERT INTO subscriber "
+                    "(kind, address, created_at, confirmed_at, link_nonce, secret_encrypted) "
+                    "SELECT 'webhook', :base || '/s/' || g, now(), now(), md5(g::text), :secret "
+                    "FROM generate_series(1, :n) AS g"
+                ),
+                {"n": args.webhooks, "base": fakes["webhook"].url, "secret": secret},
+            )
+            db.session.commit()
+            load_s = time.perf_counter() - loaded
+            db.session.remove()
+
+            rss_before = [rss_mb(w.pid) for w in workers[:WORKERS]]
+            cpu_before = sum(cpu_s(w.pid) for w in workers[:WORKERS])
+            samples: list[float] = []
+            sampling = threading.Event()
+
+            def sample() -> None:
+                while not sampling.is_set():
+                    samples.append(sum(rss_mb(w.pid) for w in workers[:WORKERS]))
+                    time.sleep(0.5)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            smtp.record.value = 0
+            emails_before = smtp.count.value
+            started_commit = time.perf_counter()
+            service.open_incident(
+                actor=None,
+                name="Everyone",
+                impact="major",
+                body="A big one.",
+                components={component_ids[0]: "major_outage"},
+            )
+            committed = time.time()
+            commit_s = time.perf_counter() - started_commit
+            db.session.remove()
+            emails_target = emails_before + args.emails + 1
+            done = wait(
+                lambda: (
+                    smtp.count.value >= emails_target
+                    and fakes["webhook"].subscriber_count >= args.webhooks
+                ),
+                timeout=600,
+                interval=0.2,
+            )
+            sampling.set()
+            sampler.join()
+            emails_s = smtp.last.value - committed
+            webhooks_s = fakes["webhook"].subscriber_last - committed
+            rss_peak = [rss_mb(w.pid, "VmHWM") for w in workers[:WORKERS]]
+            worker_cpu = sum(cpu_s(w.pid) for w in workers[:WORKERS]) - cpu_before
+            states = dict(
+                db.session.execute(
+                    select(Delivery.state, text("count(*)")).group_by(Delivery.state)
+                ).all()
+            )
+            db.session.remove()
+
+        # Baselines in the same run, against the same fakes.
+        sample_mail = (
+            b"From: status@example.com\r\nTo: base@example.net\r\nSubject: baseline\r\n\r\n"
+            + b"An incident update of typical length.\r\n" * 30
+        )
+        base_emails_per_s = baseline_smtp(smtp.port, 10_000, sample_mail)
+        base_webhooks_per_s = baseline_http(fakes["webhook"].url, 2_000)
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        for fake in fakes.values():
+            fake.stop()
+        smtp.stop()
+        with app.app_context():
+            db.engine.dispose()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(REDIS_URL).delete(queue)
+
+    emails_per_s = args.emails / emails_s if emails_s > 0 else 0.0
+    webhooks_per_s = args.webhooks / webhooks_s if webhooks_s > 0 else 0.0
+    print(f"latency phase: {args.updates} updates at {args.rate}/s, complete={complete}")
+    for channel_name, figures in sorted(latency.items()):
+        print(
+            f"  {channel_name:9} n={figures['n']:4}  "
+            f"p50 {figures['p50_s']} s  p99 {figures['p99_s']} s"
+        )
+    print(
+        f"volume phase: {args.emails} emails in {emails_s:.1f} s ({emails_per_s:.0f}/s, "
+        f"bare smtplib {base_emails_per_s:.0f}/s, ratio {emails_per_s / base_emails_per_s:.2f}); "
+        f"{args.webhooks} webhooks in {webhooks_s:.1f} s ({webhooks_per_s:.0f}/s, bare requests "
+        f"{base_webhooks_per_s:.0f}/s, ratio {webhooks_per_s / base_webhooks_per_s:.2f}); "
+        f"done={done}"
+    )
+    print(
+        f"  operator commit with {args.emails + args.webhooks} subscriber rows: {commit_s:.2f} s; "
+        f"subscribers loaded in {load_s:.1f} s; worker RSS before {rss_before} MB, "
+        f"peak {rss_peak} MB; sampled total min {min(samples):.0f} max {max(samples):.0f} MB"
+    )
+    print(
+        f"  worker CPU for the volume phase: {worker_cpu:.1f} s "
+        f"({1000 * worker_cpu / (args.emails + args.webhooks):.2f} ms per notice)"
+    )
+    print(f"  delivery states: {states}")
+    result = {
+        "benchmark": "fanout",
+        "workers": WORKERS,
+        "threads_per_worker": THREADS,
+        "updates": args.updates,
+        "rate_per_s": args.rate,
+        **{f"{k}_p50_s": v["p50_s"] for k, v in latency.items()},
+        **{f"{k}_p99_s": v["p99_s"] for k, v in latency.items()},
+        "emails": args.emails,
+        "emails_100k_s": round(emails_s, 2),
+        "webhooks": args.webhooks,
+        "webhooks_10k_s": round(webhooks_s, 2),
+        "commit_s": round(commit_s, 3),
+        "worker_cpu_ms_per_notice": round(1000 * worker_cpu / (args.emails + args.webhooks), 3),
+        "peak_rss_mb": round(max(rss_peak), 1),
+        "rss_before_mb": round(max(rss_before), 1),
+        "baseline_smtplib_emails_per_s": round(base_emails_per_s),
+        "emails_per_s": round(emails_per_s),
+        "email_ratio_to_baseline": round(emails_per_s / base_emails_per_s, 3),
+        "baseline_requests_webhooks_per_s": round(base_webhooks_per_s),
+        "webhooks_per_s": round(webhooks_per_s),
+        "webhook_ratio_to_baseline": round(webhooks_per_s / base_webhooks_per_s, 3),
+        "all_delivered": bool(complete and done),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
