@@ -171,6 +171,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             # The whole group: granian's workers outlive a killed main process otherwise.
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 @main.command()
