@@ -37,6 +37,7 @@ PAGE_MAILBOX = "page"
 MAX_ATTEMPTS = 8
 MAX_AGE = timedelta(hours=6)
 LEASE = timedelta(seconds=120)
+RING_GRACE = timedelta(seconds=30)  # how long a rung row may wait in a busy queue
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 15 * 60.0
 _RING_KEY = "statuspage.outbox.ring"
@@ -332,13 +333,13 @@ def mark_uncertain(deliveries: Sequence[Delivery], error: str) -> None:
     db.session.commit()
 
 
-def due_ids(limit: int = 500) -> list[int]:
+def due_ids(limit: int = 500, waiting_longer_than: timedelta | None = None) -> list[int]:
     """One due row per mailbox whose turn has come (the doorbell was lost, or a retry is
     due): a task takes a whole batch or the head of an ordered mailbox, so ringing every
     row of a 500-row batch would only queue 499 no-ops."""
     query = (
         select(func.min(Delivery.id))
-        .where(*_claim_where(now()))
+        .where(*_claim_where(now() - (waiting_longer_than or timedelta(0))))
         .group_by(Delivery.mailbox)
         .order_by(func.min(Delivery.next_attempt_at))
         .limit(limit)

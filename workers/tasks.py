@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from celery import shared_task
+from flask import current_app
 
 from statuspage import outbox
 from statuspage.extensions import db
@@ -109,8 +110,8 @@ def _deliver_one(delivery_id: int, transport: Transport) -> None:
     else:
         if transport.threaded and result.external_id and channel_id is not None:
             ChannelThread.remember(channel_id, facts.incident_id, result.external_id)
-        outbox.record_sent([claimed], result.external_id, result.external_url)
         breaker.record_success(channel_id)
+        outbox.record_sent([claimed], result.external_id, result.external_url)
     following = outbox.next_in_mailbox(mailbox)
     if following is not None and following != delivery_id:
         outbox.ring([following])  # the next update of the thread may go now
@@ -160,8 +161,8 @@ def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -
         return
     finally:
         session.expire_on_commit = expire_on_commit
-    record()
     breaker.record_success(channel_id)
+    record()
 
 
 def _error_key(exc: DeliveryError) -> tuple:
@@ -173,9 +174,24 @@ def sweep_due() -> int:
     """Re-ring the doorbell for rows it missed; return expired leases to the queue."""
     for row in outbox.expired_leases():
         outbox.release([row], safe_to_resend=get_transport(row).safe_to_resend)
-    ids = outbox.due_ids()
+    # With tasks waiting in the queue, rows just rung are probably among them: ring again
+    # only those waiting longer than the grace, or a backlog feeds itself with no-ops.
+    grace = outbox.RING_GRACE if _queued_tasks() else None
+    ids = outbox.due_ids(waiting_longer_than=grace)
     outbox.ring(ids)
     return len(ids)
+
+
+def _queued_tasks() -> int:
+    celery = current_app.extensions["celery"]
+    try:
+        with celery.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(
+                queue=celery.conf.task_default_queue, passive=True
+            )
+    except Exception:  # the broker is unreachable; ringing will fail and be retried
+        return 0
+    return declared.message_count
 
 
 @shared_task(name="workers.tasks.republish")

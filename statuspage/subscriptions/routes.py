@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from statuspage.errors import ValidationError
 from statuspage.extensions import csrf, db
 from statuspage.lib.crypto import LinkError
-from statuspage.models import Component, ComponentGroup, Page, SubscriberKind
+from statuspage.models import Component, ComponentGroup, Page, Subscriber, SubscriberKind
 from statuspage.subscriptions import links, service
 from statuspage.subscriptions.forms import ManageForm, SubscribeForm
 from statuspage.subscriptions.limits import limiter, subscribe_limit
@@ -50,8 +50,25 @@ def _page(template: str, status: int = 200, **values: Any) -> ResponseReturnValu
     return render_template(f"subscriptions/{template}", page=Page.get(), **values), status
 
 
+def _unsubscribe_path(subscriber: Subscriber) -> str:
+    return url_for("subscriptions.unsubscribe", token=links.token(subscriber, links.MANAGE))
+
+
 def _invalid_link(exc: LinkError) -> ResponseReturnValue:
     return _page("message.html", 404, title="Link not valid", message=f"Sorry, {exc}.")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    """Links here carry tokens: keep them out of Referer headers and shared caches."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+    )
+    return response
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -132,7 +149,7 @@ def confirm(token: str) -> ResponseReturnValue:
         "message.html",
         title="Subscription confirmed",
         message="You will hear about incidents as they are posted.",
-        manage_url=links.manage_url(subscriber),
+        manage_url=url_for("subscriptions.manage", token=links.token(subscriber, links.MANAGE)),
     )
 
 
@@ -159,7 +176,7 @@ def manage(token: str) -> ResponseReturnValue:
                     groups=_groups(),
                     chosen=chosen,
                     saved=True,
-                    unsubscribe_url=links.unsubscribe_url(subscriber),
+                    unsubscribe_url=_unsubscribe_path(subscriber),
                 )
         return _page(
             "manage.html",
@@ -168,7 +185,7 @@ def manage(token: str) -> ResponseReturnValue:
             subscriber=subscriber,
             groups=_groups(),
             chosen=chosen,
-            unsubscribe_url=links.unsubscribe_url(subscriber),
+            unsubscribe_url=_unsubscribe_path(subscriber),
         )
     return _page(
         "manage.html",
@@ -176,7 +193,7 @@ def manage(token: str) -> ResponseReturnValue:
         subscriber=subscriber,
         groups=_groups(),
         chosen=chosen,
-        unsubscribe_url=links.unsubscribe_url(subscriber),
+        unsubscribe_url=_unsubscribe_path(subscriber),
     )
 
 

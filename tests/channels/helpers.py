@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from werkzeug.serving import make_server
 
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.lib.clock import now
 from statuspage.models import Delivery, Incident
+from tests.conftest import free_port
 from workers import tasks
 
 
@@ -67,3 +72,23 @@ def sign_in(client, email: str) -> None:
         "/admin/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:  # noqa: ANN001
+    """Serve ``app`` over real HTTP on 127.0.0.1 for Chromium; yields its base URL."""
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def serve_at(app, base: str) -> None:  # noqa: ANN001
+    """Links the app and its workers write point at ``base`` (a live test server)."""
+    app.config["BASE_URL"] = base
+    app.config["TEST_ENV"]["STATUSPAGE_BASE_URL"] = base

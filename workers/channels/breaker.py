@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
@@ -25,20 +25,29 @@ def open_until(channel_id: int | None) -> datetime | None:
     if channel_id is None:
         return None
     paused = db.session.scalar(db.select(Channel.paused_until).where(Channel.id == channel_id))
-    db.session.commit()
     return paused if paused is not None and paused > now() else None
 
 
 def record_success(channel_id: int | None) -> None:
+    """Close the circuit. Joins the caller's transaction (it commits with the outcome) and
+    writes only when something changes or the last success is a minute old."""
     if channel_id is None:
         return
+    at = now()
     db.session.execute(
         update(Channel)
-        .where(Channel.id == channel_id)
-        .values(consecutive_failures=0, paused_until=None, last_error=None, last_success_at=now())
+        .where(
+            Channel.id == channel_id,
+            or_(
+                Channel.consecutive_failures != 0,
+                Channel.paused_until.is_not(None),
+                Channel.last_success_at.is_(None),
+                Channel.last_success_at < at - timedelta(minutes=1),
+            ),
+        )
+        .values(consecutive_failures=0, paused_until=None, last_error=None, last_success_at=at)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def record_failure(channel_id: int | None, error: str, retry_at: datetime | None = None) -> None:
