@@ -224,6 +224,9 @@ def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
                 str(web_workers),
                 "--blocking-threads",
                 "4",
+                # A worker told to stop while still loading the app can hang; don't wait on it.
+                "--workers-kill-timeout",
+                "5",
                 "--log-level",
                 "warning",
                 "statuspage.wsgi:app",
