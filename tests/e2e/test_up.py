@@ -106,12 +106,23 @@ def test_an_incident_opened_in_the_admin_is_public_within_two_seconds(embedded: 
     assert incident["incident_updates"][0]["body"] == "We are **investigating** failed payments."
 
 
+def _identity(pid: str) -> tuple[str, str] | None:
+    """(pid, start time) of a live process, so a recycled pid is not mistaken for it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else (pid, fields[19])
+
+
 def test_ctrl_c_stops_web_worker_and_beat(embedded: Running):
     children = subprocess.run(
         ["pgrep", "-P", str(embedded.proc.pid)], capture_output=True, text=True
     ).stdout.split()
     assert len(children) == 3  # web, worker, beat
+    before = {_identity(pid) for pid in children}
     embedded.proc.send_signal(signal.SIGINT)
     assert embedded.proc.wait(timeout=30) == 0
     assert _status(f"{embedded.base}/") is None
-    assert [pid for pid in children if Path(f"/proc/{pid}").exists()] == []
+    assert before & {_identity(pid) for pid in children} == set()
