@@ -10,7 +10,7 @@ run: a bare smtplib loop and a bare requests loop against the same fakes, the ce
 the fan-out is compared to. Targets: p99 < 2 s per channel; 100,000 emails < 60 s with
 flat worker memory. Last line: one JSON object.
 
-    python bench/fanout.py [--updates 200] [--rate 5] [--emails 100000] [--webhooks 10000]
+    python bench/fanout.py [--updates 200] [--rate 2] [--emails 100000] [--webhooks 10000]
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def baseline_http(url: str, count: int) -> float:
 def main() -> None:  # noqa: C901  (one linear script)
     parser = argparse.ArgumentParser()
     parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--rate", type=float, default=5.0, help="updates per second")
+    parser.add_argument("--rate", type=float, default=2.0, help="updates per second")
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--webhooks", type=int, default=10_000)
     args = parser.parse_args()
@@ -423,6 +423,7 @@ def main() -> None:  # noqa: C901  (one linear script)
 
             rss_before = [rss_mb(w.pid) for w in workers[:WORKERS]]
             cpu_before = sum(cpu_s(w.pid) for w in workers[:WORKERS])
+            smtp_cpu_before = sum(cpu_s(p.pid) for p in smtp.processes)
             samples: list[float] = []
             sampling = threading.Event()
 
@@ -461,6 +462,7 @@ def main() -> None:  # noqa: C901  (one linear script)
             webhooks_s = fakes["webhook"].subscriber_last - committed
             rss_peak = [rss_mb(w.pid, "VmHWM") for w in workers[:WORKERS]]
             worker_cpu = sum(cpu_s(w.pid) for w in workers[:WORKERS]) - cpu_before
+            smtp_cpu = sum(cpu_s(p.pid) for p in smtp.processes) - smtp_cpu_before
             states = dict(
                 db.session.execute(
                     select(Delivery.state, text("count(*)")).group_by(Delivery.state)
@@ -514,7 +516,8 @@ def main() -> None:  # noqa: C901  (one linear script)
     )
     print(
         f"  worker CPU for the volume phase: {worker_cpu:.1f} s "
-        f"({1000 * worker_cpu / (args.emails + args.webhooks):.2f} ms per notice)"
+        f"({1000 * worker_cpu / (args.emails + args.webhooks):.2f} ms per notice); "
+        f"SMTP server CPU {smtp_cpu:.1f} s ({1000 * smtp_cpu / args.emails:.2f} ms per email)"
     )
     print(f"  delivery states: {states}")
     result = {
@@ -531,6 +534,7 @@ def main() -> None:  # noqa: C901  (one linear script)
         "webhooks_10k_s": round(webhooks_s, 2),
         "commit_s": round(commit_s, 3),
         "worker_cpu_ms_per_notice": round(1000 * worker_cpu / (args.emails + args.webhooks), 3),
+        "smtp_server_cpu_ms_per_email": round(1000 * smtp_cpu / args.emails, 3),
         "peak_rss_mb": round(max(rss_peak), 1),
         "rss_before_mb": round(max(rss_before), 1),
         "baseline_smtplib_emails_per_s": round(base_emails_per_s),

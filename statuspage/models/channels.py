@@ -46,7 +46,6 @@ KIND_LABELS = {
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
 ALERT_KINDS = (ChannelKind.SLACK, ChannelKind.WEBHOOK, ChannelKind.EMAIL_SMTP)
-THREADED_KINDS = (ChannelKind.X, ChannelKind.MASTODON)
 
 
 class FieldType(StrEnum):
@@ -235,13 +234,6 @@ class Channel(db.Model):
     @property
     def kind_label(self) -> str:
         return ChannelKind(self.kind).label
-
-    @property
-    def stored_secret_names(self) -> set[str]:
-        return set(self.secrets) if self.secrets_encrypted else set()
-
-    def circuit_open(self, at: datetime) -> bool:
-        return self.paused_until is not None and self.paused_until > at
 
     @classmethod
     def announcing(cls) -> list[Channel]:

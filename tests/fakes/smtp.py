@@ -41,25 +41,16 @@ class _Handler:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
         with self.server.lock:
-            self.server.count += 1
-            if self.server.keep:
-                self.server.mails.append(
-                    Mail(
-                        envelope.mail_from, list(envelope.rcpt_tos), envelope.content, session.peer
-                    )
-                )
-            if self.server.on_message is not None:
-                self.server.on_message(envelope)
+            self.server.mails.append(
+                Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, session.peer)
+            )
         return "250 Message accepted for delivery"
 
 
 class FakeSMTP:
-    def __init__(self, keep: bool = True) -> None:
+    def __init__(self) -> None:
         self.mails: list[Mail] = []
-        self.count = 0
-        self.keep = keep
         self.refuse: dict[str, str] = {}
-        self.on_message = None
         self.lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
@@ -74,7 +65,6 @@ class FakeSMTP:
     def reset(self) -> None:
         with self.lock:
             self.mails.clear()
-            self.count = 0
             self.refuse.clear()
 
     def to(self, address: str) -> list[Mail]:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-
 from statuspage.lib import http
 from statuspage.lib.crypto import SecretError
 from statuspage.messages import MessageFacts
@@ -109,7 +107,3 @@ class HttpTransport(Transport):
 
     def session(self, **kwargs: Any) -> http.Session:
         return http.session(**kwargs)
-
-    @staticmethod
-    def allow_private() -> bool:
-        return bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"))
