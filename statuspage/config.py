@@ -118,4 +118,10 @@ def load_config() -> dict[str, Any]:
         ),
         "RATELIMIT_STORAGE_URI": env_str("STATUSPAGE_RATELIMIT_STORAGE_URL")
         or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        # Listening: the inbox of mentions and problem reports, and the metrics endpoint.
+        "LISTEN_POLL_INTERVAL": env_int("STATUSPAGE_LISTEN_POLL_SECONDS", 60),
+        "SIGNAL_WINDOW_MINUTES": env_int("STATUSPAGE_SIGNAL_WINDOW_MINUTES", 10),
+        "SIGNAL_THRESHOLD": env_int("STATUSPAGE_SIGNAL_THRESHOLD", 5),
+        "REPORT_RATE_LIMIT": env_str("STATUSPAGE_REPORT_RATE_LIMIT", "3 per minute;20 per hour"),
+        "METRICS_TOKEN": env_secret("STATUSPAGE_METRICS_TOKEN"),
     }

@@ -39,6 +39,13 @@ celery_app.conf.beat_schedule = {
         "task": "workers.tasks.cadence_reminders",
         "schedule": timedelta(seconds=env_int("STATUSPAGE_TICK_SECONDS", 60)),
     },
+    # Listening: mentions, searches and hashtags into the inbox. A poll that waited longer
+    # than one interval (no worker was free) is dropped; the next one covers it.
+    "poll-mentions": {
+        "task": "workers.tasks.poll_mentions",
+        "schedule": timedelta(seconds=flask_app.config["LISTEN_POLL_INTERVAL"]),
+        "options": {"expires": flask_app.config["LISTEN_POLL_INTERVAL"]},
+    },
     # On the clock (UTC), not relative to beat's start: a run at 00:00 rolls the uptime
     # bars over to the new day, and "today" stays current within five minutes.
     "republish-page": {

@@ -14,6 +14,7 @@ from statuspage.extensions import db
 from statuspage.incidents import cadence, maintenance
 from statuspage.incidents import republish as page_changes
 from statuspage.lib.clock import now
+from statuspage.listening import replies
 from statuspage.messages import build_facts
 from statuspage.models import (
     Channel,
@@ -26,6 +27,7 @@ from statuspage.publishing.snapshot import publish
 from statuspage.subscriptions import service as subscriptions
 from workers.channels import breaker, get_transport, transport_for
 from workers.channels.base import DeliveryError, Transport
+from workers.listening import run as listening
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 1000  # at least the largest batch mailbox (outbox.BATCH_SIZES)
@@ -93,23 +95,32 @@ def _deliver_one(delivery_id: int, transport: Transport) -> None:
     if claimed is None:
         return  # taken, done, not yet due, or an earlier update of its thread is unfinished
     mailbox, channel_id = claimed.mailbox, claimed.channel_id
+    facts = None
     try:
-        facts = build_facts(claimed.update)
-        if claimed.target_kind == TargetKind.ALERT:
-            alert = db.session.get(OperatorAlert, claimed.target_id)
-            if alert is None:
-                raise DeliveryError("the alert was removed", permanent=True)
-            result = transport.send_alert(claimed, facts, alert)
+        if claimed.target_kind == TargetKind.REPLY:
+            reply = replies.facts_for(claimed)
+            if reply is None:
+                raise DeliveryError("the reply was removed", permanent=True)
+            result = transport.send_reply(claimed, reply)
         else:
-            result = transport.send(claimed, facts)
+            facts = build_facts(claimed.update)
+            if claimed.target_kind == TargetKind.ALERT:
+                alert = db.session.get(OperatorAlert, claimed.target_id)
+                if alert is None:
+                    raise DeliveryError("the alert was removed", permanent=True)
+                result = transport.send_alert(claimed, facts, alert)
+            else:
+                result = transport.send(claimed, facts)
     except DeliveryError as exc:
         _failed([claimed], exc, transport)
         breaker.record_failure(channel_id, exc.message, exc.retry_at)
     except Exception as exc:
         _crashed([claimed], exc)
     else:
-        if transport.threaded and result.external_id and channel_id is not None:
+        if facts and transport.threaded and result.external_id and channel_id is not None:
             ChannelThread.remember(channel_id, facts.incident_id, result.external_id)
+        if claimed.reply_id is not None:
+            replies.record_sent(claimed)  # the item's first response, in the same commit
         breaker.record_success(channel_id)
         outbox.record_sent([claimed], result.external_id, result.external_url)
     following = outbox.next_in_mailbox(mailbox)
@@ -192,6 +203,12 @@ def _queued_tasks() -> int:
     except Exception:  # the broker is unreachable; ringing will fail and be retried
         return 0
     return declared.message_count
+
+
+@shared_task(name="workers.tasks.poll_mentions")
+def poll_mentions() -> dict[str, int]:
+    """Pull mentions, searches and hashtags of the listening channels into the inbox."""
+    return listening.poll_all()
 
 
 @shared_task(name="workers.tasks.republish")

@@ -18,6 +18,15 @@ from statuspage.models.components import (
     PublishRequest,
 )
 from statuspage.models.delivery import Delivery, DeliveryState, TargetKind
+from statuspage.models.inbox import (
+    InboxItem,
+    InboxReply,
+    InboxState,
+    ItemKind,
+    ListeningSource,
+    ReplyKind,
+    ReplyTemplate,
+)
 from statuspage.models.incidents import (
     AffectedComponent,
     Impact,
@@ -49,6 +58,13 @@ __all__ = [
     "Delivery",
     "DeliveryState",
     "Impact",
+    "InboxItem",
+    "InboxReply",
+    "InboxState",
+    "ItemKind",
+    "ListeningSource",
+    "ReplyKind",
+    "ReplyTemplate",
     "Incident",
     "IncidentStatus",
     "IncidentTemplate",

@@ -55,6 +55,7 @@ class FieldType(StrEnum):
     CHOICE = "choice"
     EMAIL = "email"
     EMAILS = "emails"
+    TAGS = "tags"
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,33 @@ class ConfigField:
     help: str = ""
 
 
+def _listen(what: str) -> ConfigField:
+    """The optional listening settings of social channels: off unless an operator opts in,
+    since reading the APIs costs quota (and, on X, money)."""
+    return ConfigField(
+        "listen",
+        "Listen",
+        FieldType.CHOICE,
+        required=False,
+        default="off",
+        choices=("off", "on"),
+        help=f"On: poll {what} into the admin inbox.",
+    )
+
+
 SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
     ChannelKind.X: (
         ConfigField("api_key", "API key (consumer key)", secret=True),
         ConfigField("api_key_secret", "API key secret", secret=True),
         ConfigField("access_token", "Access token", secret=True),
         ConfigField("access_token_secret", "Access token secret", secret=True),
+        _listen("mentions of the account (and the search below)"),
+        ConfigField(
+            "search_query",
+            "Listening search",
+            required=False,
+            help='An X recent-search query, e.g. "example.com" down -is:retweet',
+        ),
     ),
     ChannelKind.MASTODON: (
         ConfigField("base_url", "Instance URL", FieldType.URL, help="e.g. https://mastodon.social"),
@@ -91,6 +113,17 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             choices=("public", "unlisted", "private"),
         ),
         ConfigField("language", "Language (ISO 639)", required=False, help="e.g. en"),
+        _listen(
+            "mentions (and the hashtags below); the token then also needs the "
+            "read:notifications and read:statuses scopes"
+        ),
+        ConfigField(
+            "hashtags",
+            "Listening hashtags",
+            FieldType.TAGS,
+            required=False,
+            help="Comma-separated, e.g. examplestatus, exampledown",
+        ),
     ),
     ChannelKind.SLACK: (
         ConfigField(
@@ -159,6 +192,14 @@ def _parse_value(spec: ConfigField, raw: str) -> Any:
         if bad:
             raise ValueError(f"not email addresses: {', '.join(bad)}")
         return items
+    if spec.type == FieldType.TAGS:
+        tags = [t.lstrip("#") for t in re.split(r"[,\s]+", raw) if t.lstrip("#")]
+        bad = [t for t in tags if not re.fullmatch(r"\w{1,100}", t)]
+        if bad:
+            raise ValueError(f"not hashtags: {', '.join(bad)}")
+        if len(tags) > 10:
+            raise ValueError("at most 10 hashtags")
+        return ", ".join(dict.fromkeys(t.lower() for t in tags))
     if len(raw) > 2000:
         raise ValueError("is too long")
     return raw

@@ -1,4 +1,5 @@
-"""The outbox: one row per (update, target), carried to its channel by the workers."""
+"""The outbox: one row per (update, target) or (reply, target), carried to its channel by
+the workers."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
+from statuspage.models.inbox import InboxReply
 from statuspage.models.incidents import IncidentUpdate
 from statuspage.models.types import UTCDateTime
 
@@ -29,6 +31,7 @@ class TargetKind(StrEnum):
     CHANNEL = "channel"
     SUBSCRIBER = "subscriber"
     ALERT = "alert"  # an operator alert (OperatorAlert row) about the update's incident
+    REPLY = "reply"  # our reply (InboxReply row) to an inbox item; target_id is the item
 
 
 PAGE_TARGET_ID = 0  # the public page is a single, built-in target
@@ -38,11 +41,15 @@ class Delivery(db.Model):
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("update_id", "target_kind", "target_id", name="uq_delivery_target"),
+        UniqueConstraint("reply_id", "target_kind", "target_id", name="uq_delivery_reply_target"),
+        # A row carries either an incident update or a reply to a customer, never both.
+        CheckConstraint("(update_id IS NULL) <> (reply_id IS NULL)", name="one_subject"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    update_id: Mapped[str | None] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_reply.id"), index=True)
     target_kind: Mapped[TargetKind] = mapped_column(String(16))
     target_id: Mapped[int] = mapped_column(Integer)
     mailbox: Mapped[str] = mapped_column(String(64), index=True)
@@ -61,7 +68,8 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    update: Mapped[IncidentUpdate] = relationship()
+    update: Mapped[IncidentUpdate | None] = relationship()
+    reply: Mapped[InboxReply | None] = relationship()
 
     @property
     def latency_seconds(self) -> float | None:

@@ -26,6 +26,7 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     at: float
+    raw_query: str = ""  # as sent, for signatures computed over the encoded query
 
     @property
     def json(self) -> Any:
@@ -80,6 +81,7 @@ class FakeServer:
                     dict(self.headers.items()),
                     body,
                     time.time(),
+                    raw_query=parts.query,
                 )
                 reply = fake._dispatch(request)
                 if reply.before is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from statuspage.lib import http
 from statuspage.lib.crypto import SecretError
+from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import MessageFacts
 from statuspage.models import Channel, Delivery, OperatorAlert, Subscriber
 
@@ -72,6 +73,10 @@ class Transport:
         self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
     ) -> SendResult:
         raise DeliveryError(f"{type(self).__name__} cannot carry operator alerts", permanent=True)
+
+    def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
+        """Answer a customer where they spoke: a reply to their post, or an email."""
+        raise DeliveryError(f"{type(self).__name__} cannot carry replies", permanent=True)
 
     def send_confirmation(self, subscriber: Subscriber) -> None:
         """Deliver a subscriber's double opt-in link (email and webhook subscribers)."""

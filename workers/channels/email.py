@@ -18,6 +18,7 @@ from typing import Any
 
 from statuspage.extensions import db
 from statuspage.lib import http
+from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Role, Subscriber, User
 from statuspage.subscriptions.links import (
@@ -248,6 +249,23 @@ class Email(Transport):
                     raise lost.error from None
                 else:
                     yield delivery, SendResult()
+
+    def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
+        """An operator's answer to a problem report, to the address its sender left."""
+        if not reply.email:
+            raise DeliveryError("the report has no email address", permanent=True)
+        channel = load_channel(delivery.channel_id)
+        with Mailer(channel) as mailer:
+            message = build_message(
+                subject=reply.subject or "Re: your problem report",
+                sender=mailer.from_header(),
+                to=reply.email,
+                text=reply.text,
+                html=None,
+                message_id=mailer.message_id(delivery.idempotency_key),
+            )
+            self._send_one(mailer, message, [reply.email])
+        return SendResult()
 
     def send_alert(
         self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert

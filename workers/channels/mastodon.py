@@ -8,6 +8,7 @@ from typing import Any
 import mastodon as mastodon_py
 
 from statuspage.lib import http
+from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import MessageFacts, fit, mastodon_length
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
@@ -68,6 +69,24 @@ class Mastodon(HttpTransport):
                     fit("mastodon", facts, limit, mastodon_length),
                     in_reply_to_id=reply_to,
                     visibility=channel.config.get("visibility") or "public",
+                    language=channel.config.get("language") or None,
+                    idempotency_key=delivery.idempotency_key,
+                )
+            except mastodon_py.MastodonError as exc:
+                raise self._error(exc, client, channel) from None
+        return SendResult(external_id=str(status["id"]), external_url=status.get("url"))
+
+    def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
+        """A reply to the customer's status, no more visible than theirs; the text starts
+        with their handle, since Mastodon notifies only mentioned accounts."""
+        channel = load_channel(delivery.channel_id)
+        with self.session() as session:
+            client = self._client(channel, session)
+            try:
+                status = client.status_post(
+                    reply.text,
+                    in_reply_to_id=reply.in_reply_to,
+                    visibility=reply.visibility or "public",
                     language=channel.config.get("language") or None,
                     idempotency_key=delivery.idempotency_key,
                 )

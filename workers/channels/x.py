@@ -7,6 +7,7 @@ import tweepy
 from flask import current_app
 
 from statuspage.lib import http
+from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import X_LIMIT, MessageFacts, fit, x_length
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
@@ -47,7 +48,13 @@ class X(HttpTransport):
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
         text = fit("x", facts, X_LIMIT, x_length)
-        reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
+        return self._post(channel, text, ChannelThread.last_post(channel.id, facts.incident_id))
+
+    def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
+        """A reply to the customer's post; X threads it under theirs and notifies them."""
+        return self._post(load_channel(delivery.channel_id), reply.text, reply.in_reply_to)
+
+    def _post(self, channel: Channel, text: str, reply_to: str | None) -> SendResult:
         with self._session() as session:
             client = self._client(channel, session)
             try:
