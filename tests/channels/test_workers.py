@@ -37,7 +37,7 @@ def test_every_channel_gets_every_update_in_order(app, components, wired, start_
     incident = open_incident({components["API"]: "major_outage"})
     for status in ("identified", "monitoring"):
         service.post_update(actor=None, incident_id=incident.id, status=status, body=status)
-    wait_for(lambda: all_done(), timeout=60)
+    wait_for(lambda: all_done(), timeout=120)
 
     assert {r.state for r in rows()} == {DeliveryState.SENT}
     x, mastodon, slack = wired["x"], wired["mastodon"], wired["slack"]
@@ -71,7 +71,7 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
 
     x.script("POST", "/2/tweets", Reply(process=True, before=kill))
     open_incident()
-    wait_for(lambda: x.tweets, timeout=30)
+    wait_for(lambda: x.tweets, timeout=60)
     worker.proc.wait(timeout=10)
     assert rows("x")[0].state == DeliveryState.SENDING  # X has the post; the ledger does not
 
@@ -82,7 +82,7 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
     mastodon.script("POST", "/api/v1/statuses", Reply(process=True, before=kill))
     worker = start_worker("doomed-too")
     open_incident(name="Search is slow")
-    wait_for(lambda: mastodon.statuses, timeout=30)
+    wait_for(lambda: mastodon.statuses, timeout=60)
     worker.proc.wait(timeout=10)
     mastodon_row = rows("mastodon")[0]
     assert mastodon_row.state == DeliveryState.SENDING
@@ -95,7 +95,7 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
     assert "outcome unknown" in rows("x")[0].last_error
 
     start_worker("survivor")
-    wait_for(lambda: rows("mastodon")[0].state == DeliveryState.SENT, timeout=30)
+    wait_for(lambda: rows("mastodon")[0].state == DeliveryState.SENT, timeout=60)
     posts = mastodon.received("POST", "/api/v1/statuses")
     assert len(posts) == 2 and {p.header("Idempotency-Key") for p in posts} == {
         mastodon_row.idempotency_key
