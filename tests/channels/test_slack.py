@@ -52,3 +52,15 @@ def test_429_retry_after_is_honoured(app, components, wired):
     row = rows("slack")[0]
     waited = (row.next_attempt_at - row.created_at).total_seconds()
     assert row.state == DeliveryState.FAILED and 29 <= waited <= 40
+
+
+def test_the_webhook_url_never_reaches_the_logs(app, components, wired, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    connect(wired, "slack")
+    wired["slack"].script("POST", HOOK_PATH, Reply(500, body=b"oops"))
+    open_incident()
+    deliver(rows("slack")[0])
+    assert "POST http://127.0.0.1" in caplog.text or "failed" in caplog.text
+    assert "XXXXXXXXXXXXXXXX" not in caplog.text and "B0000" not in caplog.text
