@@ -13,8 +13,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app; ``config`` overrides settings read from the environment."""
-    from statuspage import admin, api, models, outbox, public, subscriptions  # noqa: F401
-    from statuspage.admin import channels  # noqa: F401  (its views live on the admin blueprint)
+    from statuspage import admin, api, metrics, models, outbox, public, reports, subscriptions  # noqa: F401
+    from statuspage.admin import channels, inbox  # noqa: F401  (views on the admin blueprint)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
     from statuspage.lib.markdown import render_markdown
@@ -40,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
     subscriptions.init_app(app)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(metrics.bp)
     # The published snapshot is served before Flask routes anything (see public/site.py).
     app.wsgi_app = PublishedSite(app.wsgi_app, app.config["PUBLISH_DIR"])
     return app

@@ -129,14 +129,12 @@ def minutes_label(seconds: float | None) -> str:
     return f"{seconds / HOUR:.1f} h"
 
 
+AXIS_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800)
+
+
 def _nice_ceiling(value: float) -> float:
-    """A round axis maximum in seconds (1, 2, 5 × 10ⁿ minutes)."""
-    minutes = max(value / 60, 1.0)
-    power = 10 ** math.floor(math.log10(minutes))
-    for step in (1, 2, 5, 10):
-        if minutes <= step * power:
-            return step * power * 60
-    return 10 * power * 60
+    """A round axis maximum in seconds: the first whole step of time at or above ``value``."""
+    return next((float(step) for step in AXIS_STEPS if value <= step), float(AXIS_STEPS[-1]))
 
 
 def chart(days: list[tuple[date, Distribution]], width: int = 640, height: int = 200) -> Chart:
