@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -64,7 +73,9 @@ def _storable_input() -> None:
 @bp.app_context_processor
 def _banner() -> dict[str, Any]:
     """Every admin page shows the incidents whose next update is due soon or overdue."""
-    if not request.blueprint == "admin" or not current_user.is_authenticated:
+    if not has_request_context() or request.blueprint != "admin":
+        return {}
+    if not current_user.is_authenticated:
         return {}
     at = now()
     return {
