@@ -44,7 +44,7 @@ class ItemKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"x": "X", "mastodon": "Mastodon", "report": "Problem report"}[self.value]
+        return {"x": "X post", "mastodon": "Mastodon post", "report": "Problem report"}[self.value]
 
 
 class ReplyKind(StrEnum):

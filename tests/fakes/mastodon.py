@@ -24,6 +24,7 @@ def counted(text: str) -> int:
 
 
 MAX_CHARACTERS = 500
+OWN_ACCOUNT = {"id": "1", "username": "status", "acct": "status", "display_name": "Status"}
 
 
 class FakeMastodon(FakeServer):
@@ -142,7 +143,7 @@ class FakeMastodon(FakeServer):
         if request.header("Authorization") != f"Bearer {TOKEN}":
             return Reply(401, json={"error": "The access token is invalid"})
         if request.path == "/api/v1/accounts/verify_credentials":
-            return Reply(json={"id": "1", "username": "status", "acct": "status"})
+            return Reply(json=OWN_ACCOUNT)
         if request.method == "GET" and request.path == "/api/v1/notifications":
             types = set(request.query.get("types[]", []))
             with self.lock:
@@ -175,8 +176,15 @@ class FakeMastodon(FakeServer):
                     "in_reply_to_id": form.get("in_reply_to_id"),
                     "visibility": form.get("visibility", "public"),
                     "language": form.get("language"),
+                    "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "account": OWN_ACCOUNT,
+                    "tags": [
+                        {"name": t.lower()} for t in re.findall(r"#(\w+)", form.get("status", ""))
+                    ],
                 }
                 self.statuses.append(status)
+                if status["visibility"] in ("public", "unlisted"):
+                    self.public.append(status)  # our own posts show in hashtag timelines too
                 if key:
                     self.by_key[key] = status
             return Reply(json=status)

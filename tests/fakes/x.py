@@ -150,16 +150,24 @@ class FakeX(FakeServer):
             return self._timeline(request, mentions, "pagination_token", least=5)
         if request.method == "GET" and request.path == "/2/tweets/search/recent":
             query = (request.query.get("query") or [""])[0]
-            with self.lock:
-                found = [p for p in self.incoming if self._matches(query, p["text"])]
+            with self.lock:  # our own posts are searchable too, as on X
+                posts = self.incoming + self.tweets
+                found = [p for p in posts if self._matches(query, p["text"])]
             return self._timeline(request, found, "next_token", least=10)
         if request.method == "POST" and request.path == "/2/tweets":
             body = request.json or {}
             text = body.get("text", "")
             tweet = {"id": str(next(self._ids)), "text": text}
             reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+            ours = {
+                "author_id": ACCOUNT_ID,
+                "username": ACCOUNT,
+                "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "conversation_id": tweet["id"],
+                "mention": False,
+            }
             with self.lock:
-                self.tweets.append({**tweet, "in_reply_to": reply_to})
+                self.tweets.append({**tweet, "in_reply_to": reply_to, **ours})
             return Reply(
                 201,
                 json={

@@ -18,6 +18,7 @@ import mastodon as mastodon_py
 from statuspage.lib import http
 from statuspage.lib.clock import now
 from statuspage.lib.crypto import SecretError
+from statuspage.listening import sources
 from statuspage.listening.inbox import Found
 from statuspage.listening.text import from_html
 from statuspage.models import Channel, ListeningSource
@@ -59,6 +60,7 @@ class MastodonPoller(Poller):
     ) -> Page:
         bounds = {"since_id": since_id, "max_id": token or until_id, "limit": PAGE_SIZE}
         try:
+            me = self._account(client, source)
             if source.name == "mentions":
                 notes = client.notifications(types=["mention"], **bounds)
                 ids = [str(n["id"]) for n in notes]
@@ -72,7 +74,17 @@ class MastodonPoller(Poller):
             return Page([], None, None, None)
         oldest = min(ids, key=id_order)
         more = oldest if len(ids) >= PAGE_SIZE else None
-        return Page([_found(s) for s in statuses], max(ids, key=id_order), oldest, more)
+        theirs = [s for s in statuses if str((s.get("account") or {}).get("id")) != me]
+        return Page([_found(s) for s in theirs], max(ids, key=id_order), oldest, more)
+
+    @staticmethod
+    def _account(client: mastodon_py.Mastodon, source: ListeningSource) -> str:
+        """Our own account's id (its posts carry our hashtags too), kept with the source."""
+        if source.account_id:
+            return source.account_id
+        source.account_id = str(client.account_verify_credentials()["id"])
+        sources.remember_account(source.id, source.account_id)
+        return source.account_id
 
     def _error(self, exc: mastodon_py.MastodonError, client: mastodon_py.Mastodon) -> PollError:
         if isinstance(exc, mastodon_py.MastodonRatelimitError):

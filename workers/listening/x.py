@@ -66,9 +66,10 @@ class XPoller(Poller):
     ) -> Page:
         bounds: dict[str, Any] = {"since_id": since_id, "until_id": until_id, **FIELDS}
         try:
+            me = self._account(client, source)
             if source.name == "mentions":
                 response = client.get_users_mentions(
-                    self._account(client, source),
+                    me,
                     max_results=PAGE_SIZE,
                     pagination_token=token,
                     user_auth=True,
@@ -87,6 +88,8 @@ class XPoller(Poller):
         users = {u.id: u for u in (response.includes or {}).get("users", [])}
         found = []
         for tweet in response.data or []:
+            if str(tweet.author_id) == me:
+                continue  # our own posts (updates, replies) match searches too
             user = users.get(tweet.author_id)
             username = user.username if user else None
             found.append(
