@@ -84,6 +84,7 @@ def inbox() -> ResponseReturnValue:
         more=more,
         filters=filters,
         channel_names=triage.channel_names(),
+        sources_heard=triage.sources_heard(),
         incidents=triage.open_incidents(),
         states=list(InboxState),
         overview=sources.overview(),

@@ -239,7 +239,7 @@ def postmortem(incident_id: str) -> ResponseReturnValue:
 @require(Role.RESPONDER)
 def retry_delivery(delivery_id: int) -> ResponseReturnValue:
     row = db.session.get(Delivery, delivery_id)
-    if row is None:
+    if row is None or row.update is None:  # replies to customers retry from the inbox
         abort(404)
     back = url_for("admin.incident", incident_id=row.update.incident_id)
     if not ActionForm().validate_on_submit():

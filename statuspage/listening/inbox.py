@@ -142,6 +142,7 @@ def add_report(*, text: str | None, component_id: str | None, email: str | None)
 @dataclass(frozen=True)
 class Filters:
     channel: str = ""  # "", REPORTS or a channel id
+    source: str = ""  # "mentions", "search", "tag:<name>" or "form"
     state: str = ""
     incident: str = ""  # "", "none", "linked" or an incident id
     q: str = ""
@@ -152,6 +153,7 @@ class Filters:
         page = args.get("page", "")
         return cls(
             channel=args.get("channel", "")[:32],
+            source=args.get("source", "")[:128],
             state=args.get("state", "") if args.get("state") in set(InboxState) else "",
             incident=args.get("incident", "")[:12],
             q=args.get("q", "").strip()[:100],
@@ -172,6 +174,8 @@ def listing(filters: Filters, limit: int = PAGE_SIZE) -> tuple[list[InboxItem], 
         query = query.where(InboxItem.kind == ItemKind.REPORT)
     elif filters.channel.isascii() and filters.channel.isdigit():
         query = query.where(InboxItem.channel_id == int(filters.channel[:9]))
+    if filters.source:
+        query = query.where(InboxItem.source == filters.source)
     if filters.state:
         query = query.where(InboxItem.state == filters.state)
     if filters.incident == "none":
@@ -190,6 +194,11 @@ def listing(filters: Filters, limit: int = PAGE_SIZE) -> tuple[list[InboxItem], 
     )
     rows = list(db.session.scalars(query))
     return rows[:limit], len(rows) > limit
+
+
+def sources_heard() -> list[str]:
+    """The sources items came from, for the filter."""
+    return list(db.session.scalars(select(InboxItem.source).distinct().order_by(InboxItem.source)))
 
 
 def new_count() -> int:

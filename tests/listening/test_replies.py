@@ -131,7 +131,7 @@ def test_templates_accept_only_known_plain_variables(app, cast):
     assert saved.body == "{{literal}} {author}"
 
 
-def test_a_reply_has_the_outbox_guarantees_of_an_update(app, wired, cast):
+def test_a_reply_has_the_outbox_guarantees_of_an_update(app, client, wired, cast):
     x = wired["x"]
     listen_on_x()
     post, item = heard_on_x(x)
@@ -156,6 +156,20 @@ def test_a_reply_has_the_outbox_guarantees_of_an_update(app, wired, cast):
     deliver(row)  # a stray doorbell: never re-sent without an operator
     assert len(x.replies_to(post["id"])) == 1
     assert items()[0].first_response_at is None
+
+    from tests.channels.helpers import form_token, sign_in
+
+    sign_in(client, "rob@example.com")
+    path = f"/admin/inbox/{item.id}"
+    assert "Resend (may duplicate)" in client.get(path).get_data(as_text=True)
+    token = form_token(client, path)
+    wrong_place = client.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": token})
+    assert wrong_place.status_code == 404  # the incident ledger carries updates only
+    resent = client.post(f"/admin/inbox/replies/{row.id}/retry", data={"csrf_token": token})
+    assert resent.status_code == 303 and reply_rows()[0].state == DeliveryState.PENDING
+    deliver(row)
+    assert len(x.replies_to(post["id"])) == 2 and reply_rows()[0].state == DeliveryState.SENT
+    assert items()[0].first_response_at is not None
 
 
 def test_after_resolution_one_action_follows_up_every_linked_item(

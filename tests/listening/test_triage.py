@@ -54,6 +54,8 @@ def test_the_inbox_lists_newest_first_with_filters(app, client, cast, wired):
     assert listed(client, "?channel=reports") == [str(report.id)]
     assert listed(client, f"?channel={channel.id}") == order[1:]
     assert listed(client, "?state=ignored") == [str(by_text["first"])]
+    assert listed(client, "?source=form") == [str(report.id)]
+    assert listed(client, "?source=mentions") == order[1:]
     assert listed(client, f"?incident={incident.id}") == [str(by_text["second"])]
     assert listed(client, "?incident=none") == [order[0], order[1], order[3]]
     assert listed(client, "?q=LOGIN") == [str(by_text["third"]), str(by_text["first"])]
