@@ -88,7 +88,6 @@ def inbox() -> ResponseReturnValue:
         incidents=triage.open_incidents(),
         states=list(InboxState),
         overview=sources.overview(),
-        follow_ups=replies.pending_follow_ups(),
         action_form=ActionForm(),
     )
 

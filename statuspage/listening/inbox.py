@@ -55,6 +55,11 @@ def _cut(value: str | None, length: int) -> str | None:
     return value[:length] if value else value
 
 
+def _web_link(url: str | None) -> str | None:
+    """Links come from the far end; only http(s) ones become links in the admin."""
+    return url[:1024] if url and url.startswith(("https://", "http://")) else None
+
+
 def store(channel: Channel, source: str, found: Sequence[Found]) -> int:
     """Insert what is new, in one statement; an item already stored (by an earlier poll,
     a poll repeated after a crash, or another source of the channel) is left as it is.
@@ -73,7 +78,7 @@ def store(channel: Channel, source: str, found: Sequence[Found]) -> int:
             "author_handle": _cut(f.author_handle, 255),
             "author_name": _cut(f.author_name, 255),
             "text": tidy(f.text),
-            "url": _cut(f.url, 1024),
+            "url": _web_link(f.url),
             "visibility": _cut(f.visibility, 16),
             "posted_at": f.posted_at,
             "received_at": at,

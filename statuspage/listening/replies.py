@@ -53,8 +53,6 @@ FOLLOW_UP_TEXT = (
 class ReplyFacts:
     """What a transport needs to send a reply; built once from the reply row."""
 
-    reply_id: int
-    item_id: int
     text: str
     in_reply_to: str | None = None  # the customer's post on X or Mastodon
     visibility: str | None = None  # Mastodon: never wider than the customer's post
@@ -198,7 +196,8 @@ def _followed_up() -> object:
 
 
 def pending_follow_ups() -> list[tuple[Incident, list[InboxItem]]]:
-    """Recently resolved incidents with linked items nobody has followed up yet."""
+    """Recently resolved incidents with linked items nobody has followed up yet (and that
+    can be answered: a report without an address cannot)."""
     rows = db.session.execute(
         select(Incident, InboxItem)
         .join(InboxItem, InboxItem.incident_id == Incident.id)
@@ -212,7 +211,8 @@ def pending_follow_ups() -> list[tuple[Incident, list[InboxItem]]]:
     ).all()
     grouped: dict[str, tuple[Incident, list[InboxItem]]] = {}
     for incident, item in rows:
-        grouped.setdefault(incident.id, (incident, []))[1].append(item)
+        if can_reply(item) is None:
+            grouped.setdefault(incident.id, (incident, []))[1].append(item)
     return list(grouped.values())
 
 
@@ -236,7 +236,7 @@ def facts_for(delivery: Delivery) -> ReplyFacts | None:
     if reply is None:
         return None
     item = reply.item
-    facts = ReplyFacts(reply_id=reply.id, item_id=item.id, text=reply.text)
+    facts = ReplyFacts(text=reply.text)
     if item.kind == ItemKind.REPORT:
         subject = f"Re: your problem report to {Page.get().name}"
         return replace(facts, email=item.contact_email, subject=subject)

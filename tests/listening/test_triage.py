@@ -74,6 +74,8 @@ def test_the_inbox_lists_newest_first_with_filters(app, client, cast, wired):
 def test_items_are_escaped_wherever_they_are_shown(app, client, cast, wired):
     channel = listen_on_x()
     heard(channel, ['<img src=x onerror="alert(1)"> is it down?'])
+    inbox.store(channel, "mentions", [Found("9", "hi", T0, url="javascript:alert(1)")])
+    assert items()[1].url is None  # only http(s) links from the far end become links
     sign_in(client, "vera@example.com")
     item_id = items()[0].id
     for path in ("/admin/inbox", f"/admin/inbox/{item_id}"):
