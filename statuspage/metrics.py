@@ -1,8 +1,12 @@
 """Prometheus metrics at ``/metrics``, read from the database at scrape time.
 
 Web processes, workers and beat run apart (and many of each), so no process holds the
-figures in memory: every scrape aggregates them in SQL, which gives every web process the
-same answer. Histograms are cumulative over all recorded rows, as Prometheus expects.
+figures in memory: every scrape reads them from the database, and every web process gives
+the same answer. Histograms are cumulative over all recorded rows, as Prometheus expects.
+The delivery latency histogram covers every delivery ever sent, far too many rows to
+aggregate per scrape, so it is kept as a running total (``MetricRollup``): a scrape adds
+only the rows sent since the last one, up to a minute ago so that no row still being
+committed is skipped.
 
 The endpoint is off unless ``STATUSPAGE_METRICS_TOKEN`` is set (404), and then answers
 only ``Authorization: Bearer <token>``.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -19,19 +24,26 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.listening import sources
-from statuspage.models import Delivery, DeliveryState, InboxItem
+from statuspage.models import Delivery, DeliveryState, InboxItem, MetricRollup
 
 bp = Blueprint("metrics", __name__)
 
 RESPONSE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 WAITING = (DeliveryState.PENDING, DeliveryState.FAILED)
+UNFINISHED = tuple(s for s in DeliveryState if s != DeliveryState.SENT)
+LATENCY_ROLLUP = "outbox_delivery_latency"
+ROLLUP_LAG = timedelta(minutes=1)  # a delivery commits within moments of its sent_at
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Totals = dict[str, dict[str, Any]]  # label value -> {"buckets": [...], "count", "sum"}
 
 
 def seconds_between(start: Any, end: Any) -> ColumnElement[float]:
@@ -42,38 +54,95 @@ def seconds_between(start: Any, end: Any) -> ColumnElement[float]:
     return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
 
 
-def _histogram(
-    name: str,
-    documentation: str,
-    label: str,
-    key: Any,
-    seconds: ColumnElement[float],
-    buckets: Sequence[float],
-    *where: Any,
-) -> HistogramMetricFamily:
+def _aggregate(
+    key: Any, seconds: ColumnElement[float], buckets: Sequence[float], *where: Any
+) -> Totals:
     """One SQL pass: per ``key``, the count at or below each bucket, the total and sum."""
     seconds = case((seconds < 0, 0.0), else_=seconds)
     columns = [func.sum(case((seconds <= bound, 1), else_=0)) for bound in buckets]
     rows = db.session.execute(
         select(key, func.count(), func.sum(seconds), *columns).where(*where).group_by(key)
     ).all()
+    return {
+        str(value or "none"): {
+            "buckets": [int(c or 0) for c in cumulative],
+            "count": int(count),
+            "sum": float(total or 0),
+        }
+        for value, count, total, *cumulative in rows
+    }
+
+
+def _family(
+    name: str, documentation: str, label: str, totals: Totals, buckets: Sequence[float]
+) -> HistogramMetricFamily:
     family = HistogramMetricFamily(name, documentation, labels=[label])
-    for value, count, total, *cumulative in rows:
-        pairs = [(str(float(b)), int(c or 0)) for b, c in zip(buckets, cumulative, strict=True)]
-        family.add_metric([str(value or "none")], [*pairs, ("+Inf", int(count))], float(total or 0))
+    for value, t in sorted(totals.items()):
+        pairs = [(str(float(b)), c) for b, c in zip(buckets, t["buckets"], strict=True)]
+        family.add_metric([value], [*pairs, ("+Inf", t["count"])], t["sum"])
     return family
+
+
+def _merge(old: Totals, new: Totals) -> Totals:
+    merged = {k: {**v, "buckets": list(v["buckets"])} for k, v in old.items()}
+    for key, t in new.items():
+        into = merged.setdefault(key, {"buckets": [0] * len(t["buckets"]), "count": 0, "sum": 0})
+        into["buckets"] = [a + b for a, b in zip(into["buckets"], t["buckets"], strict=True)]
+        into["count"] += t["count"]
+        into["sum"] += t["sum"]
+    return merged
+
+
+def latency_totals() -> Totals:
+    """The running delivery latency totals, brought up to a minute ago. Concurrent scrapes
+    move the watermark with a conditional UPDATE: one wins, the others read its result,
+    and no row is ever counted twice."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    db.session.execute(
+        dialect.insert(MetricRollup.__table__)
+        .values(name=LATENCY_ROLLUP, data={}, watermark=EPOCH)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    row = db.session.get(MetricRollup, LATENCY_ROLLUP, populate_existing=True)
+    assert row is not None
+    upto = now() - ROLLUP_LAG
+    if row.watermark >= upto:
+        db.session.commit()
+        return row.data
+    fresh = _aggregate(
+        Delivery.transport,
+        seconds_between(Delivery.created_at, Delivery.sent_at),
+        LATENCY_BUCKETS,
+        Delivery.state == DeliveryState.SENT,
+        Delivery.sent_at > row.watermark,
+        Delivery.sent_at <= upto,
+    )
+    merged = _merge(row.data, fresh)
+    moved = db.session.execute(
+        update(MetricRollup)
+        .where(MetricRollup.name == LATENCY_ROLLUP, MetricRollup.watermark == row.watermark)
+        .values(data=merged, watermark=upto)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if moved.rowcount == 1:
+        return merged
+    return db.session.get(MetricRollup, LATENCY_ROLLUP, populate_existing=True).data
 
 
 class StatuspageCollector(Collector):
     def collect(self) -> Iterator[Metric]:
-        yield _histogram(
+        yield _family(
             "statuspage_inbox_first_response_seconds",
             "Time from a customer's post or report to our first reply sent.",
             "channel",
-            InboxItem.kind,
-            seconds_between(InboxItem.posted_at, InboxItem.first_response_at),
+            _aggregate(
+                InboxItem.kind,
+                seconds_between(InboxItem.posted_at, InboxItem.first_response_at),
+                RESPONSE_BUCKETS,
+                InboxItem.first_response_at.is_not(None),
+            ),
             RESPONSE_BUCKETS,
-            InboxItem.first_response_at.is_not(None),
         )
         items = GaugeMetricFamily(
             "statuspage_inbox_items",
@@ -87,25 +156,22 @@ class StatuspageCollector(Collector):
         ):
             items.add_metric([kind, state], count)
         yield items
-        yield _histogram(
+        yield _family(
             "statuspage_outbox_delivery_latency_seconds",
-            "Time from the operator's commit to the delivery being sent.",
+            "Time from the operator's commit to the delivery being sent (up to a minute ago).",
             "transport",
-            Delivery.transport,
-            seconds_between(Delivery.created_at, Delivery.sent_at),
+            latency_totals(),
             LATENCY_BUCKETS,
-            Delivery.state == DeliveryState.SENT,
-            Delivery.sent_at.is_not(None),
         )
         depth = GaugeMetricFamily(
             "statuspage_outbox_deliveries",
-            "Outbox rows by state and transport (pending and failed rows are the queue).",
+            "Unfinished outbox rows by state and transport (pending and failed are the queue).",
             labels=["state", "transport"],
         )
         for state, transport, count in db.session.execute(
-            select(Delivery.state, Delivery.transport, func.count()).group_by(
-                Delivery.state, Delivery.transport
-            )
+            select(Delivery.state, Delivery.transport, func.count())
+            .where(Delivery.state.in_(UNFINISHED))
+            .group_by(Delivery.state, Delivery.transport)
         ):
             depth.add_metric([state, transport or "page"], count)
         yield depth

@@ -36,6 +36,7 @@ from statuspage.models.incidents import (
     IncidentUpdate,
     IncidentUpdateRevision,
 )
+from statuspage.models.metrics import MetricRollup
 from statuspage.models.page import Page
 from statuspage.models.subscribers import Subscriber, SubscriberKind
 
@@ -71,6 +72,7 @@ __all__ = [
     "IncidentUpdate",
     "IncidentUpdateRevision",
     "LoginAttempt",
+    "MetricRollup",
     "Page",
     "PublishRequest",
     "Role",

@@ -66,7 +66,7 @@ class Delivery(db.Model):
     external_url: Mapped[str | None] = mapped_column(String(1024))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     update: Mapped[IncidentUpdate | None] = relationship()
     reply: Mapped[InboxReply | None] = relationship()

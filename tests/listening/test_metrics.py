@@ -128,3 +128,43 @@ def test_metrics_export_response_times_latency_and_queue_depth(app, client, wire
     assert items[(("channel", "x"), ("state", "new"))] == 4
     assert "statuspage_outbox_delivery_latency_seconds" in families
     assert "statuspage_outbox_oldest_due_seconds" in families
+
+
+def latency_count(client) -> float:
+    text = scrape(client).get_data(as_text=True)
+    for family in text_string_to_metric_families(text):
+        if family.name == "statuspage_outbox_delivery_latency_seconds":
+            return sum(s.value for s in family.samples if s.name.endswith("_count"))
+    return 0
+
+
+def test_delivery_latency_is_a_running_total_counting_each_row_once(
+    app, client, components, monkeypatch
+):
+    from statuspage import metrics
+    from statuspage.lib.clock import now
+    from statuspage.models import Delivery, DeliveryState
+
+    app.config["METRICS_TOKEN"] = "s3cret-metrics"
+    open_incident()
+    sent = now() - timedelta(minutes=10)
+    db.session.execute(
+        update(Delivery).values(
+            state=DeliveryState.SENT, created_at=sent - timedelta(seconds=3), sent_at=sent
+        )
+    )
+    db.session.commit()
+    assert latency_count(client) == 1
+    assert latency_count(client) == 1  # scraped again: not counted twice
+
+    open_incident(name="Second")
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.sent_at.is_(None))
+        .values(state=DeliveryState.SENT, sent_at=now())
+    )
+    db.session.commit()
+    assert latency_count(client) == 1  # sent under a minute ago: it may still be committing
+    later = now() + timedelta(minutes=2)
+    monkeypatch.setattr(metrics, "now", lambda: later)
+    assert latency_count(client) == 2

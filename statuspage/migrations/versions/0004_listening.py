@@ -1,4 +1,5 @@
-"""listening: inbox items, replies through the outbox, reply templates, polling state
+"""listening: inbox items, replies through the outbox, reply templates, polling state,
+metric rollups
 
 Revision ID: 0004
 Revises: 0001
@@ -140,7 +141,16 @@ def upgrade():
         sa.UniqueConstraint("channel_id", "name", name="uq_listening_source_name"),
     )
 
+    op.create_table(
+        "metric_rollup",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("watermark", statuspage.models.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_metric_rollup")),
+    )
+
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_sent_at"), ["sent_at"], unique=False)
         batch_op.alter_column("update_id", existing_type=sa.String(length=12), nullable=True)
         batch_op.add_column(sa.Column("reply_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -164,7 +174,9 @@ def downgrade():
         batch_op.drop_constraint(op.f("fk_delivery_reply_id_inbox_reply"), type_="foreignkey")
         batch_op.drop_column("reply_id")
         batch_op.alter_column("update_id", existing_type=sa.String(length=12), nullable=False)
+        batch_op.drop_index(batch_op.f("ix_delivery_sent_at"))
 
+    op.drop_table("metric_rollup")
     op.drop_table("listening_source")
     with op.batch_alter_table("inbox_reply", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_inbox_reply_item_id"))
