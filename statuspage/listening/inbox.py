@@ -311,13 +311,6 @@ def suggested_incident(item: InboxItem) -> dict[str, object]:
     }
 
 
-def item_or_404(item_id: int) -> InboxItem:
-    item = db.session.get(InboxItem, item_id)
-    if item is None:
-        raise NotFound(f"inbox item {item_id}")
-    return item
-
-
 def channel_names() -> dict[int, str]:
     return {c.id: c.name for c in db.session.scalars(select(Channel))}
 

@@ -39,6 +39,9 @@ class Page:
 
 
 class Poller:
+    """Reads the sources of one channel kind; ``source.name`` says which ("mentions",
+    "search", "tag:<name>")."""
+
     def connect(self, channel: Channel) -> AbstractContextManager[Any]:
         """A client for the channel's API, closed when the block ends."""
         raise NotImplementedError
@@ -53,6 +56,8 @@ class Poller:
         until_id: str | None,
         token: str | None,
     ) -> Page:
+        """One page, newest first, of posts with ids strictly between ``since_id`` and
+        ``until_id``; ``token`` is the previous page's ``next_token``."""
         raise NotImplementedError
 
 
