@@ -98,3 +98,11 @@ def test_reports_are_rate_limited_per_client(app, client):
     limited = report(client, text="one more")
     assert b"Too many reports" in limited.data
     assert stored() == 2
+
+
+def test_the_published_page_links_to_the_form(app, client, components):
+    from statuspage.publishing.snapshot import publish
+
+    publish()
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/report" class="report">Report a problem</a>' in page
