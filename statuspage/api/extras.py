@@ -84,7 +84,8 @@ def set_next_update(incident_id: str) -> Response:
 @require(Role.RESPONDER)
 def retry_delivery(delivery_id: str) -> Response:
     row_id = parse_row_id(delivery_id.removesuffix(".json"))
-    if row_id is None or db.session.get(Delivery, row_id) is None:
+    row = db.session.get(Delivery, row_id) if row_id is not None else None
+    if row is None or row.update_id is None:  # replies to customers retry from the inbox
         raise NotFound(f"delivery {delivery_id}")
     row = ledger.retry(actor=api_user(), delivery_id=row_id)
     return jsonify(delivery_doc(row))

@@ -15,7 +15,15 @@ from statuspage.incidents import service
 from statuspage.incidents.workflow import Conflict
 from statuspage.listening import inbox, replies
 from statuspage.listening import templates as reply_templates
-from statuspage.models import Channel, Delivery, DeliveryState, InboxItem, TargetKind
+from statuspage.models import (
+    ApiToken,
+    Channel,
+    Delivery,
+    DeliveryState,
+    InboxItem,
+    Page,
+    TargetKind,
+)
 from tests.channels.helpers import deliver, make_due, open_incident
 from tests.fakes.server import Reply
 from tests.listening.conftest import items, listen_on_mastodon, listen_on_x, reply_rows
@@ -165,6 +173,13 @@ def test_a_reply_has_the_outbox_guarantees_of_an_update(app, client, wired, cast
     token = form_token(client, path)
     wrong_place = client.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": token})
     assert wrong_place.status_code == 404  # the incident ledger carries updates only
+    _, plain = ApiToken.issue(cast["responder"], "automation")
+    db.session.commit()
+    through_api = client.post(
+        f"/api/v1/pages/{Page.get().id}/deliveries/{row.id}/retry",
+        headers={"Authorization": f"OAuth {plain}"},
+    )
+    assert through_api.status_code == 404
     resent = client.post(f"/admin/inbox/replies/{row.id}/retry", data={"csrf_token": token})
     assert resent.status_code == 303 and reply_rows()[0].state == DeliveryState.PENDING
     deliver(row)
