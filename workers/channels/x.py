@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import requests
 import tweepy
 from flask import current_app
@@ -21,6 +24,26 @@ from workers.channels.base import (
 TWEET_URL = "https://x.com/i/web/status/{id}"
 
 
+def api_aliases() -> dict[str, str]:
+    """Where tweepy's fixed API host really points (a setting, so tests can use a fake)."""
+    return {"https://api.twitter.com": current_app.config["X_API_URL"]}
+
+
+def client_for(keys: Mapping[str, Any], session: http.Session) -> tweepy.Client:
+    """A v2 client with the account's OAuth 1.0a keys, sending through ``session`` (the
+    guarded, timed HTTP session of ``statuspage.lib.http``)."""
+    client = tweepy.Client(
+        consumer_key=keys.get("api_key"),
+        consumer_secret=keys.get("api_key_secret"),
+        access_token=keys.get("access_token"),
+        access_token_secret=keys.get("access_token_secret"),
+        wait_on_rate_limit=False,  # a worker slot must never sleep out a rate limit
+    )
+    client.session.close()
+    client.session = session
+    return client
+
+
 class X(HttpTransport):
     """X takes no idempotency key, so a post whose outcome is unknown (a read timeout, a
     worker killed mid-send) is never sent again blindly: the row becomes ``uncertain``
@@ -30,20 +53,10 @@ class X(HttpTransport):
     threaded = True
 
     def _client(self, channel: Channel, session: http.Session) -> tweepy.Client:
-        keys = channel_secrets(channel)
-        client = tweepy.Client(
-            consumer_key=keys.get("api_key"),
-            consumer_secret=keys.get("api_key_secret"),
-            access_token=keys.get("access_token"),
-            access_token_secret=keys.get("access_token_secret"),
-            wait_on_rate_limit=False,  # a worker slot must never sleep out a rate limit
-        )
-        client.session.close()
-        client.session = session
-        return client
+        return client_for(channel_secrets(channel), session)
 
     def _session(self) -> http.Session:
-        return self.session(aliases={"https://api.twitter.com": current_app.config["X_API_URL"]})
+        return self.session(aliases=api_aliases())
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)

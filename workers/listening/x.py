@@ -10,7 +10,6 @@ from typing import Any
 
 import requests
 import tweepy
-from flask import current_app
 
 from statuspage.lib import http
 from statuspage.lib.clock import now
@@ -19,6 +18,7 @@ from statuspage.listening import sources
 from statuspage.listening.inbox import Found
 from statuspage.listening.text import from_x
 from statuspage.models import Channel, ListeningSource
+from workers.channels.x import api_aliases, client_for
 from workers.listening.base import Page, Poller, PollError
 
 PAGE_SIZE = 100  # the most either endpoint returns per request
@@ -40,19 +40,9 @@ class XPoller(Poller):
             keys = channel.secrets
         except SecretError as exc:
             raise PollError(str(exc)) from None
-        aliases = {"https://api.twitter.com": current_app.config["X_API_URL"]}
-        with http.session(aliases=aliases) as session:
-            client = tweepy.Client(
-                consumer_key=keys.get("api_key"),
-                consumer_secret=keys.get("api_key_secret"),
-                access_token=keys.get("access_token"),
-                access_token_secret=keys.get("access_token_secret"),
-                wait_on_rate_limit=False,  # a worker slot must never sleep out a rate limit
-            )
-            client.session.close()
-            client.session = session
+        with http.session(aliases=api_aliases()) as session:
             self.secrets = [str(v) for v in keys.values()]
-            yield client
+            yield client_for(keys, session)
 
     def fetch(
         self,
