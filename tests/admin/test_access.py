@@ -13,7 +13,7 @@ from statuspage.config import load_config
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import AuditEvent, LoginAttempt, User
-from tests.admin.helpers import csrf_token, login
+from tests.signin import csrf_token, login
 
 RESPONDER_PAGES = ["/admin/incidents/new", "/admin/maintenance", "/admin/templates"]
 ADMIN_PAGES = ["/admin/users", "/admin/components", "/admin/audit"]

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import func, select
 
 from statuspage.extensions import db
 from statuspage.models import AuditEvent, Component, Delivery, Incident, IncidentUpdate
 from tests.conftest import PASSWORD
-
-
-def csrf_token(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
-def login(client, email: str, password: str = PASSWORD):
-    token = csrf_token(client, "/admin/login")
-    return client.post(
-        "/admin/login", data={"csrf_token": token, "email": email, "password": password}
-    )
+from tests.signin import csrf_token, login
 
 
 def written() -> dict[str, int]:

@@ -8,9 +8,9 @@ import re
 import pytest
 import requests
 
-from tests.admin.live import live_server
 from tests.browser import artifact, chromium
 from tests.conftest import PASSWORD, wait_for
+from tests.live import live_server
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from statuspage.models import (
     Incident,
     IncidentUpdate,
 )
-from tests.admin.helpers import csrf_token, login
+from tests.signin import csrf_token, login
 
 
 @pytest.fixture

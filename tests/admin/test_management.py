@@ -18,7 +18,7 @@ from statuspage.models import (
     User,
 )
 from statuspage.models.accounts import hash_token
-from tests.admin.helpers import csrf_token, login
+from tests.signin import csrf_token, login
 
 
 @pytest.fixture

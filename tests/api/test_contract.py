@@ -17,8 +17,8 @@ from statuspage.demo import seed_demo_components
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.models import Role
-from tests.admin.live import live_server
 from tests.conftest import _empty_tables, _migrated, environment, make_user
+from tests.live import live_server
 
 
 @pytest.fixture(scope="module")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.lib.clock import now
 from statuspage.models import Delivery, Incident
-from tests.conftest import free_port
 from workers import tasks
 
 
@@ -53,39 +48,6 @@ def make_due(*delivery_rows: Delivery) -> None:
         .values(next_attempt_at=now() - timedelta(seconds=1))
     )
     db.session.commit()
-
-
-def form_token(client, path: str) -> str:
-    import re
-
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
-def sign_in(client, email: str) -> None:
-    from tests.conftest import PASSWORD
-
-    token = form_token(client, "/admin/login")
-    response = client.post(
-        "/admin/login", data={"csrf_token": token, "email": email, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
-@contextmanager
-def live_server(app) -> Iterator[str]:  # noqa: ANN001
-    """Serve ``app`` over real HTTP on 127.0.0.1 for Chromium; yields its base URL."""
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def serve_at(app, base: str) -> None:  # noqa: ANN001

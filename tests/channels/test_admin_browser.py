@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import artifact, chromium
-from tests.channels.helpers import live_server
 from tests.conftest import PASSWORD, wait_for
+from tests.live import live_server
 
 pytestmark = pytest.mark.browser
 

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.models import AuditEvent, Channel
-from tests.channels.helpers import form_token, sign_in
 from tests.conftest import REDIS_URL
 from tests.fakes.mastodon import TOKEN
 from tests.fakes.x import KEYS
+from tests.signin import csrf_token, sign_in
 from workers import tasks
 
 
@@ -29,7 +29,7 @@ def test_only_admins_manage_channels(client, cast):
 def test_secrets_are_stored_encrypted_and_never_shown_back(app, client, cast, wired):
     sign_in(client, "alice@example.com")
     path = "/admin/channels/new/x"
-    response = client.post(path, data={"csrf_token": form_token(client, path), "name": "X", **KEYS})
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "name": "X", **KEYS})
     assert response.status_code == 302
     (channel,) = channels()
     assert channel.secrets == KEYS
@@ -46,7 +46,7 @@ def test_secrets_are_stored_encrypted_and_never_shown_back(app, client, cast, wi
 
     # Saving again with the secret fields empty keeps them.
     edit = f"/admin/channels/{channel.id}"
-    data = {"csrf_token": form_token(client, edit), "name": "X (renamed)", "enabled": "y"}
+    data = {"csrf_token": csrf_token(client, edit), "name": "X (renamed)", "enabled": "y"}
     assert client.post(edit, data=data).status_code == 302
     (channel,) = channels()
     assert channel.name == "X (renamed)" and channel.secrets == KEYS
@@ -58,7 +58,7 @@ def test_send_test_queues_a_check_whose_result_is_shown(app, client, cast, wired
     sign_in(client, "alice@example.com")
     path = "/admin/channels/new/mastodon"
     data = {
-        "csrf_token": form_token(client, path),
+        "csrf_token": csrf_token(client, path),
         "name": "Fediverse",
         "base_url": wired["mastodon"].url,
         "access_token": TOKEN,
@@ -69,7 +69,7 @@ def test_send_test_queues_a_check_whose_result_is_shown(app, client, cast, wired
     assert client.post(path, data=data).status_code == 302
     (channel,) = channels()
     page = f"/admin/channels/{channel.id}"
-    queued = client.post(f"{page}/test", data={"csrf_token": form_token(client, page)})
+    queued = client.post(f"{page}/test", data={"csrf_token": csrf_token(client, page)})
     assert queued.status_code == 302
     assert redis.Redis.from_url(REDIS_URL).llen(app.config["CELERY_QUEUE"]) == 1
     tasks.test_channel(channel.id, "alice@example.com")  # what the worker runs
@@ -84,7 +84,7 @@ def test_a_generated_webhook_secret_is_shown_once(client, cast, wired):
     path = "/admin/channels/new/webhook"
     url = wired["receiver"].url + "/ops"
     response = client.post(
-        path, data={"csrf_token": form_token(client, path), "name": "Ops hook", "url": url}
+        path, data={"csrf_token": csrf_token(client, path), "name": "Ops hook", "url": url}
     )
     assert response.status_code == 200
     (channel,) = channels()
@@ -97,16 +97,16 @@ def test_bad_settings_are_refused_with_field_errors(app, client, cast, wired):
     sign_in(client, "alice@example.com")
     path = "/admin/channels/new/webhook"
     bad = client.post(
-        path, data={"csrf_token": form_token(client, path), "name": "Hook", "url": "ftp://x"}
+        path, data={"csrf_token": csrf_token(client, path), "name": "Hook", "url": "ftp://x"}
     )
     assert bad.status_code == 422 and b"must be an http(s) URL" in bad.data
     app.config["ALLOW_PRIVATE_WEBHOOKS"] = False
     private = client.post(
         path,
-        data={"csrf_token": form_token(client, path), "name": "Hook", "url": "https://127.0.0.1/h"},
+        data={"csrf_token": csrf_token(client, path), "name": "Hook", "url": "https://127.0.0.1/h"},
     )
     assert private.status_code == 422 and b"non-public address" in private.data
     smtp = "/admin/channels/new/email-smtp"
-    missing = client.post(smtp, data={"csrf_token": form_token(client, smtp), "name": "Mail"})
+    missing = client.post(smtp, data={"csrf_token": csrf_token(client, smtp), "name": "Mail"})
     assert missing.status_code == 422 and b"is required" in missing.data
     assert channels() == []

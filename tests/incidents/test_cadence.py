@@ -14,9 +14,9 @@ from statuspage.lib.timefmt import human
 from statuspage.messages import build_facts
 from statuspage.models import AuditEvent, Incident, TargetKind
 from statuspage.publishing.snapshot import publish
-from tests.admin.helpers import login
 from tests.channels.helpers import deliver, rows
 from tests.fakes.fixtures import connect
+from tests.signin import login
 
 
 @pytest.fixture

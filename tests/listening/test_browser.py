@@ -14,9 +14,10 @@ import pytest
 
 from statuspage.listening import templates as reply_templates
 from tests.browser import artifact, chromium
-from tests.channels.helpers import live_server, open_incident, serve_at
+from tests.channels.helpers import open_incident, serve_at
 from tests.conftest import PASSWORD, ROOT, wait_for
 from tests.listening.conftest import items, listen_on_x
+from tests.live import live_server
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,9 @@ from statuspage.extensions import db
 from statuspage.listening import inbox, response_times
 from statuspage.listening.inbox import Found
 from statuspage.models import InboxItem
-from tests.channels.helpers import open_incident, sign_in
+from tests.channels.helpers import open_incident
 from tests.listening.conftest import listen_on_x
+from tests.signin import sign_in
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 

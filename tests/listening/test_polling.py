@@ -13,9 +13,9 @@ from sqlalchemy import update
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import ItemKind, ListeningSource
-from tests.channels.helpers import sign_in
 from tests.fakes.server import Reply
 from tests.listening.conftest import items, listen_on_mastodon, listen_on_x, source
+from tests.signin import sign_in
 from workers import tasks
 from workers.listening import mastodon as mastodon_poller
 from workers.listening import run

@@ -27,6 +27,7 @@ from statuspage.models import (
 from tests.channels.helpers import deliver, make_due, open_incident
 from tests.fakes.server import Reply
 from tests.listening.conftest import items, listen_on_mastodon, listen_on_x, reply_rows
+from tests.signin import csrf_token, sign_in
 from workers import tasks
 
 TWEETS = "/2/tweets"
@@ -165,12 +166,10 @@ def test_a_reply_has_the_outbox_guarantees_of_an_update(app, client, wired, cast
     assert len(x.replies_to(post["id"])) == 1
     assert items()[0].first_response_at is None
 
-    from tests.channels.helpers import form_token, sign_in
-
     sign_in(client, "rob@example.com")
     path = f"/admin/inbox/{item.id}"
     assert "Resend (may duplicate)" in client.get(path).get_data(as_text=True)
-    token = form_token(client, path)
+    token = csrf_token(client, path)
     wrong_place = client.post(f"/admin/deliveries/{row.id}/retry", data={"csrf_token": token})
     assert wrong_place.status_code == 404  # the incident ledger carries updates only
     _, plain = ApiToken.issue(cast["responder"], "automation")
@@ -190,8 +189,6 @@ def test_a_reply_has_the_outbox_guarantees_of_an_update(app, client, wired, cast
 def test_after_resolution_one_action_follows_up_every_linked_item(
     app, client, wired, cast, smtp_channel
 ):
-    from tests.channels.helpers import form_token, sign_in
-
     x, mastodon, smtp = wired["x"], wired["mastodon"], wired["smtp"]
     listen_on_x()
     listen_on_mastodon(mastodon.url)
@@ -229,7 +226,7 @@ def test_after_resolution_one_action_follows_up_every_linked_item(
     response = client.post(
         path,
         data={
-            "csrf_token": form_token(client, path),
+            "csrf_token": csrf_token(client, path),
             "body": body,
             "items": [str(i) for i in ids if i != ignored.id],
         },

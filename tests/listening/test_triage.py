@@ -11,8 +11,9 @@ from statuspage.extensions import db
 from statuspage.listening import inbox, signals
 from statuspage.listening.inbox import Found
 from statuspage.models import AuditEvent, Incident
-from tests.channels.helpers import form_token, open_incident, sign_in
+from tests.channels.helpers import open_incident
 from tests.listening.conftest import items, listen_on_x
+from tests.signin import csrf_token, sign_in
 
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
@@ -62,7 +63,7 @@ def test_the_inbox_lists_newest_first_with_filters(app, client, cast, wired):
     assert listed(client, "?q=%25") == [] and listed(client, "?state=bogus") == order
     page = client.get(f"/admin/inbox/{by_text['third']}").get_data(as_text=True)
     assert "third: login fails" in page and "Send reply" not in page  # viewers do not answer
-    token = form_token(client, "/admin/inbox")
+    token = csrf_token(client, "/admin/inbox")
     answer = client.post(
         f"/admin/inbox/{by_text['third']}/answer", data={"csrf_token": token, "body": "x"}
     )
@@ -92,7 +93,7 @@ def test_bulk_actions_acknowledge_ignore_and_link(app, client, cast, wired):
 
     def bulk(action: str, chosen: list[int], **extra: str):
         data = {
-            "csrf_token": form_token(client, "/admin/inbox"),
+            "csrf_token": csrf_token(client, "/admin/inbox"),
             "action": action,
             "items": [str(i) for i in chosen],
             "next": "/admin/inbox?state=new",
@@ -132,7 +133,7 @@ def test_linking_to_a_resolved_incident_is_refused(app, client, cast, wired):
     sign_in(client, "rob@example.com")
     path = f"/admin/inbox/{item_id}"
     response = client.post(
-        f"{path}/link", data={"csrf_token": form_token(client, path), "incident": incident.id}
+        f"{path}/link", data={"csrf_token": csrf_token(client, path), "incident": incident.id}
     )
     assert response.status_code == 303
     assert "only be linked to an open incident" in client.get(path).get_data(as_text=True)
@@ -154,12 +155,12 @@ def test_a_new_incident_opens_prefilled_from_an_item_and_links_it(app, client, c
         form,
         re.S,
     )
-    bad = client.post(path, data={"csrf_token": form_token(client, path), "name": ""})
+    bad = client.post(path, data={"csrf_token": csrf_token(client, path), "name": ""})
     assert bad.status_code == 422 and db.session.scalars(db.select(Incident)).all() == []
     opened = client.post(
         path,
         data={
-            "csrf_token": form_token(client, path),
+            "csrf_token": csrf_token(client, path),
             "name": "Checkout times out",
             "impact": "major",
             "status": "investigating",

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from statuspage.extensions import db
 from statuspage.models import Subscriber
 from tests.browser import artifact, chromium
-from tests.channels.helpers import live_server, serve_at
+from tests.channels.helpers import serve_at
 from tests.conftest import wait_for
 from tests.fakes.fixtures import connect
+from tests.live import live_server
 
 pytestmark = pytest.mark.browser
 
