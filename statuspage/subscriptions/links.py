@@ -3,6 +3,8 @@ rotating the nonce (on unsubscribe or resubscribe) revokes every link sent befor
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from flask import current_app
 
 from statuspage.extensions import db
@@ -35,10 +37,15 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
     return _url(f"/unsubscribe/{token(subscriber, MANAGE)}")
 
 
-def manage_and_unsubscribe_urls(subscriber: Subscriber) -> tuple[str, str]:
-    """Both links of a mailing with one signature: they carry the same token."""
-    signed = token(subscriber, MANAGE)
-    return _url(f"/subscribe/manage/{signed}"), _url(f"/unsubscribe/{signed}")
+def mailing_links(recipients: Iterable[tuple[int, str]]) -> Iterator[tuple[str, str]]:
+    """The manage and unsubscribe links of each ``(subscriber id, link nonce)`` of a
+    mailing, in order. Both links of a recipient carry the same token, so a mailing of
+    many thousands signs once per recipient and reads the settings once."""
+    base = current_app.config["BASE_URL"]
+    manage, unsubscribe = f"{base}/subscribe/manage/", f"{base}/unsubscribe/"
+    for subscriber_id, nonce in recipients:
+        signed = sign_link(MANAGE, [subscriber_id, nonce])
+        yield manage + signed, unsubscribe + signed
 
 
 def subscriber_for(link: str, purpose: str) -> Subscriber:
