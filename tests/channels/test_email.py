@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.models import Component, DeliveryState, SubscriberKind
+from statuspage.subscriptions import links
 from tests.channels.helpers import deliver, open_incident, rows
+from tests.conftest import free_port
 from tests.fakes.fixtures import add_subscriber, connect
 
 
@@ -86,3 +94,137 @@ def test_a_refused_recipient_dies_alone_and_a_lost_server_is_retried(app, compon
     assert all(
         "SMTP 127.0.0.1" in r.last_error for r in rows("email") if r.id in {s.id for s in second}
     )
+
+
+class EnvelopeRecorder:
+    """An aiosmtpd server keeping each envelope with its MAIL parameters. Without
+    ``eight_bit`` it announces no 8BITMIME and refuses any 8-bit octet (strict ASCII)."""
+
+    def __init__(self, *, eight_bit: bool) -> None:
+        self.envelopes: list = []
+        self.port = free_port()
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, decode_data=not eight_bit
+        )
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> dict[str, tuple[EmailMessage, bytes, list[str]]]:
+        """Recipient → (parsed message, raw data, MAIL parameters)."""
+        found = {}
+        for envelope in self.envelopes:
+            (recipient,) = envelope.rcpt_tos
+            raw = envelope.original_content
+            found[recipient] = (
+                message_from_bytes(raw, policy=policy.default),
+                raw,
+                envelope.mail_options,
+            )
+        return found
+
+
+@pytest.fixture(scope="module")
+def recorders() -> Iterator[dict[bool, EnvelopeRecorder]]:
+    servers = {flag: EnvelopeRecorder(eight_bit=flag) for flag in (True, False)}
+    for server in servers.values():
+        server.controller.start()
+    yield servers
+    for server in servers.values():
+        server.controller.stop()
+
+
+def mail_to(recorder: EnvelopeRecorder, wired, *addresses: str, **incident) -> dict:  # noqa: ANN001
+    recorder.envelopes.clear()
+    channel = connect(wired, "smtp")["smtp"]
+    channel.config = {**channel.config, "port": recorder.port}
+    db.session.commit()
+    for address in addresses:
+        add_subscriber(SubscriberKind.EMAIL, address)
+    open_incident(**incident)
+    deliver(rows("email")[0])
+    assert {r.state for r in rows("email")} == {DeliveryState.SENT}
+    return recorder.messages()
+
+
+def part(message: EmailMessage, subtype: str) -> str:
+    """The decoded part with the line breaks a mail client shows (CRLF on the wire)."""
+    return message.get_body(preferencelist=(subtype,)).get_content().replace("\r\n", "\n")
+
+
+def assert_own_links(message: EmailMessage, recipient: str) -> None:
+    """Both parts and the List-Unsubscribe header carry the recipient's own signed links."""
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    token = unsubscribe.rsplit("/", 1)[-1]
+    assert unsubscribe == f"http://status.test/unsubscribe/{token}"
+    assert links.subscriber_for(token, links.MANAGE).address == recipient
+    manage = f"http://status.test/subscribe/manage/{token}"
+    text = part(message, "plain")
+    html = part(message, "html")
+    assert f"Manage your subscription: {manage}\nUnsubscribe: {unsubscribe}" in text
+    assert f'<a href="{manage}">' in html and f'<a href="{unsubscribe}">' in html
+
+
+def encodings(message: EmailMessage) -> tuple[str, str]:
+    return tuple(  # type: ignore[return-value]
+        message.get_body(preferencelist=(subtype,))["Content-Transfer-Encoding"]
+        for subtype in ("plain", "html")
+    )
+
+
+def test_ascii_text_goes_7bit_and_other_text_8bit_when_the_server_takes_it(
+    app, components, wired, recorders
+):
+    messages = mail_to(recorders[True], wired, "one@example.net", "two@example.net")
+    assert sorted(messages) == ["one@example.net", "two@example.net"]
+    for recipient, (message, raw, options) in messages.items():
+        assert message["To"] == recipient
+        # The page name and impact are joined by a middle dot in the HTML part.
+        assert encodings(message) == ("7bit", "8bit")
+        assert "BODY=8BITMIME" in options
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+        assert_own_links(message, recipient)
+        text = part(message, "plain")
+        assert text.startswith("Investigating: Login failures\nMajor impact\n")
+        assert "We are investigating failed logins." in text
+        html = part(message, "html")
+        assert "Status · Major impact" in html
+        assert "<p>We are investigating failed logins.</p>" in html
+
+
+def test_long_lines_go_quoted_printable_and_links_survive_the_soft_breaks(
+    app, components, wired, recorders
+):
+    paragraph = " ".join(f"word{n}=value{n}" for n in range(200))  # one line, 2,600 octets
+    messages = mail_to(
+        recorders[True], wired, "long@example.net", body=f"{paragraph}\n\nShort line. "
+    )
+    message, raw, options = messages["long@example.net"]
+    assert encodings(message) == ("quoted-printable", "quoted-printable")
+    assert "BODY=8BITMIME" not in options
+    assert raw.isascii()
+    body = raw.split(b"\r\n\r\n", 1)[1]  # the header lines carry whole links
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    assert_own_links(message, "long@example.net")
+    assert paragraph in part(message, "plain")
+    assert f"<p>{paragraph}</p>" in part(message, "html")
+
+
+def test_without_8bitmime_other_text_goes_quoted_printable(app, components, wired, recorders):
+    messages = mail_to(
+        recorders[False],
+        wired,
+        "strict@example.net",
+        name="Störung der Zahlungen",
+        body="Zahlungen schlagen fehl – wir prüfen es.",
+    )
+    message, raw, options = messages["strict@example.net"]
+    assert encodings(message) == ("quoted-printable", "quoted-printable")
+    assert "BODY=8BITMIME" not in options and raw.isascii()
+    assert_own_links(message, "strict@example.net")
+    text = part(message, "plain")
+    assert text.startswith("Investigating: Störung der Zahlungen\n")
+    assert "Zahlungen schlagen fehl – wir prüfen es." in text
+    html = part(message, "html")
+    assert "Zahlungen schlagen fehl – wir prüfen es." in html
