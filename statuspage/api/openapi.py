@@ -40,6 +40,8 @@ TEXT = {"type": "string"}
 NULL_TEXT = _nullable(TEXT)
 # Statuspage clients send "" or null for "not a maintenance".
 OPTIONAL_TIME = {"anyOf": [TIME, {"type": "null"}, {"const": ""}]}
+# In requests a null flag means "not given": the default (or the current value) holds.
+OPTIONAL_FLAG = _nullable({"type": "boolean"})
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
@@ -80,8 +82,8 @@ SCHEMAS: dict[str, Schema] = {
             "status": {"enum": list(ComponentStatus)},
             "group_id": NULL_TEXT,
             "position": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
-            "showcase": {"type": "boolean"},
-            "only_show_if_degraded": {"type": "boolean"},
+            "showcase": OPTIONAL_FLAG,
+            "only_show_if_degraded": OPTIONAL_FLAG,
         },
     },
     "AffectedComponent": {
@@ -160,11 +162,11 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "object",
                 "additionalProperties": {"enum": list(ComponentStatus)},
             },
-            "deliver_notifications": {"type": "boolean"},
+            "deliver_notifications": OPTIONAL_FLAG,
             "scheduled_for": OPTIONAL_TIME,
             "scheduled_until": OPTIONAL_TIME,
-            "scheduled_auto_in_progress": {"type": "boolean"},
-            "scheduled_auto_completed": {"type": "boolean"},
+            "scheduled_auto_in_progress": OPTIONAL_FLAG,
+            "scheduled_auto_completed": OPTIONAL_FLAG,
             "update_interval": _nullable(
                 {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
             ),
@@ -183,7 +185,7 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "object",
                 "additionalProperties": {"enum": list(ComponentStatus)},
             },
-            "deliver_notifications": {"type": "boolean"},
+            "deliver_notifications": OPTIONAL_FLAG,
             "scheduled_for": OPTIONAL_TIME,
             "scheduled_until": OPTIONAL_TIME,
             "postmortem_body": _nullable({"type": "string", "maxLength": MAX_BODY}),
