@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -42,6 +43,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     subscriptions.init_app(app)
     app.register_blueprint(reports.bp)
     app.register_blueprint(metrics.bp)
+    if app.config["PROXY_HOPS"]:
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     # The published snapshot is served before Flask routes anything (see public/site.py).
     app.wsgi_app = PublishedSite(app.wsgi_app, app.config["PUBLISH_DIR"])
     return app

@@ -122,6 +122,9 @@ def load_config() -> dict[str, Any]:
         "LISTEN_POLL_INTERVAL": env_int("STATUSPAGE_LISTEN_POLL_SECONDS", 60),
         "SIGNAL_WINDOW_MINUTES": env_int("STATUSPAGE_SIGNAL_WINDOW_MINUTES", 10),
         "SIGNAL_THRESHOLD": env_int("STATUSPAGE_SIGNAL_THRESHOLD", 5),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted; the
+        # rate limits and the login throttle count by the client address they pass on.
+        "PROXY_HOPS": env_int("STATUSPAGE_PROXY_HOPS", 0),
         "REPORT_RATE_LIMIT": env_str("STATUSPAGE_REPORT_RATE_LIMIT", "3 per minute;20 per hour"),
         "METRICS_TOKEN": env_secret("STATUSPAGE_METRICS_TOKEN"),
     }

@@ -2,9 +2,8 @@
 
 Counters live in Redis when the broker is Redis (shared by every web process), in memory
 otherwise (embedded mode). Keys carry the installation's queue name so installations
-sharing one Redis count separately. Behind a reverse proxy, configure it to pass the
-client address (``X-Forwarded-For`` with Werkzeug's ProxyFix) or every visitor shares one
-budget.
+sharing one Redis count separately. Behind a reverse proxy, ``STATUSPAGE_PROXY_HOPS``
+must count it, or every visitor shares the proxy's budget.
 """
 
 from __future__ import annotations

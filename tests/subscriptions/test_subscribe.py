@@ -194,3 +194,33 @@ def test_private_webhook_addresses_are_refused_by_default(app, client, wired):
         response = client.post("/api/subscriptions", json={"webhook": url})
         assert response.status_code == 422, url
     assert subscribers() == []
+
+
+@pytest.fixture
+def behind_proxy(monkeypatch):
+    monkeypatch.setenv("STATUSPAGE_PROXY_HOPS", "1")
+
+
+def subscribe_via(client, forwarded_for: str, email: str) -> int:
+    response = client.post(
+        "/api/subscriptions", json={"email": email}, headers={"X-Forwarded-For": forwarded_for}
+    )
+    return response.status_code
+
+
+def test_behind_a_proxy_each_visitor_has_a_budget_of_its_own(behind_proxy, app, client, smtp_ready):
+    """The address the proxy appended is the visitor; addresses a client put before it are
+    not trusted, so forging them does not buy a fresh budget."""
+    app.config["SUBSCRIBE_RATE_LIMIT"] = "2 per minute"
+    codes = [
+        subscribe_via(client, f"198.51.100.{n}, 192.0.2.7", f"a{n}@example.net") for n in range(3)
+    ]
+    assert codes == [202, 202, 429]
+    assert subscribe_via(client, "203.0.113.9", "b@example.net") == 202
+    assert len(subscribers()) == 3
+
+
+def test_without_a_proxy_forwarded_addresses_are_ignored(app, client, smtp_ready):
+    app.config["SUBSCRIBE_RATE_LIMIT"] = "2 per minute"
+    codes = [subscribe_via(client, f"203.0.113.{n}", f"c{n}@example.net") for n in range(3)]
+    assert codes == [202, 202, 429]
