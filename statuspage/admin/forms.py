@@ -107,6 +107,20 @@ class MaintenanceForm(FlaskForm):
     notify = BooleanField("Notify subscribers and social channels", default=True)
 
 
+class RescheduleForm(FlaskForm):
+    scheduled_for = DateTimeLocalField(
+        "Starts (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    scheduled_until = DateTimeLocalField(
+        "Ends (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    announcement = TextAreaField(
+        "Announcement (Markdown; empty: the new window, said plainly)",
+        validators=[Length(max=MAX_BODY)],
+    )
+    notify = BooleanField("Notify subscribers and social channels", default=True)
+
+
 class TemplateForm(FlaskForm):
     name = StringField("Template name", validators=[DataRequired(), Length(max=MAX_NAME)])
     title = StringField("Incident title", validators=[DataRequired(), Length(max=MAX_NAME)])

@@ -14,6 +14,7 @@ from statuspage.admin.forms import (
     EditUpdateForm,
     IncidentForm,
     PostmortemForm,
+    RescheduleForm,
     ResolveForm,
     UpdateForm,
     channel_choices,
@@ -159,6 +160,9 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "resolve_form": ResolveForm(),
         "edit_form": EditUpdateForm(),
         "postmortem_form": PostmortemForm(postmortem_body=row.postmortem_body),
+        "reschedule_form": RescheduleForm(
+            scheduled_for=row.scheduled_for, scheduled_until=row.scheduled_until
+        ),
         "action_form": ActionForm(),
         "groups": components_by_group(),
         "statuses": list(ComponentStatus),

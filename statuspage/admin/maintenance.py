@@ -1,17 +1,18 @@
-"""Scheduling maintenance windows."""
+"""Scheduling maintenance windows and moving them."""
 
 from __future__ import annotations
 
 from datetime import UTC
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from statuspage.admin.access import require
-from statuspage.admin.forms import MaintenanceForm
+from statuspage.admin.forms import MaintenanceForm, RescheduleForm
+from statuspage.admin.incidents import incident_page
 from statuspage.admin.routes import UNPROCESSABLE, bp, components_by_group, show_errors
-from statuspage.errors import ValidationError
+from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import maintenance
 from statuspage.models import Impact, Incident, Role
@@ -44,6 +45,37 @@ def maintenances() -> ResponseReturnValue:
                 return redirect(url_for("admin.incident", incident_id=row.id))
         return _page(form, chosen), UNPROCESSABLE
     return _page(form, chosen)
+
+
+@bp.post("/maintenance/<incident_id>/reschedule")
+@require(Role.RESPONDER)
+def reschedule(incident_id: str) -> ResponseReturnValue:
+    """Move the window and announce the move on every channel the window was announced on."""
+    row = db.session.get(Incident, incident_id)
+    if row is None or not row.is_maintenance:
+        abort(404)
+    form = RescheduleForm()
+    if form.validate_on_submit():
+        start = form.scheduled_for.data.replace(tzinfo=UTC)
+        end = form.scheduled_until.data.replace(tzinfo=UTC)
+        try:
+            maintenance.reschedule(
+                actor=current_user,
+                incident_id=row.id,
+                scheduled_for=start,
+                scheduled_until=end,
+                announcement=(form.announcement.data or "").strip()
+                or maintenance.moved_message(start, end),
+                notify=form.notify.data,
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except NotFound:
+            abort(404)
+        else:
+            flash("Window moved; the move is being announced.", "ok")
+            return redirect(url_for("admin.incident", incident_id=row.id))
+    return incident_page(row, reschedule_form=form), UNPROCESSABLE
 
 
 def _page(form: MaintenanceForm, chosen: list[str]) -> str:

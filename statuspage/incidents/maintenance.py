@@ -19,6 +19,7 @@ from statuspage.incidents import workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.service import Errors, snapshot, write_update
 from statuspage.lib.clock import now
+from statuspage.lib.timefmt import human
 from statuspage.models import (
     ChangeCause,
     Component,
@@ -105,14 +106,27 @@ def schedule(
     return incident
 
 
+def moved_message(scheduled_for: datetime, scheduled_until: datetime) -> str:
+    """The announcement of a moved window when the operator writes none."""
+    window = f"{human(scheduled_for)} – {human(scheduled_until)}"
+    return f"This maintenance has been rescheduled to {window}."
+
+
 def reschedule(
     *,
     actor: User | None,
     incident_id: str,
     scheduled_for: datetime | None,
     scheduled_until: datetime | None,
+    announcement: str | None = None,
+    notify: bool = True,
 ) -> Incident:
-    """Move a window that has not finished yet."""
+    """Move a window that has not finished yet.
+
+    With an ``announcement`` the move is also an update, so the feeds, social threads and
+    subscribers that were told the old window hear of the new one; without, only the page
+    and the API change (Statuspage's API behaves so).
+    """
     incident = db.session.get(Incident, incident_id, with_for_update=True)
     if incident is None or not incident.is_maintenance:
         db.session.rollback()
@@ -121,6 +135,9 @@ def reschedule(
     _check_window(scheduled_for, scheduled_until, errors)
     if not incident.is_open:
         errors.errors["scheduled_for"] = "the maintenance is already completed"
+    body = None
+    if announcement is not None:
+        body = errors.check(workflow.check_text, "body", announcement, workflow.MAX_BODY)
     errors.raise_any()
     before = _snapshot(incident)
     incident.scheduled_for, incident.scheduled_until = scheduled_for, scheduled_until
@@ -128,7 +145,11 @@ def reschedule(
         incident.started_at = scheduled_for  # type: ignore[assignment]
     incident.updated_at = now()
     record(actor, "maintenance.reschedule", "incident", incident.id, before, _snapshot(incident))
-    request_publish(f"maintenance {incident.id} rescheduled")
+    if body:
+        status = IncidentStatus(incident.status)
+        write_update(incident, status, body, [], actor, notify, ChangeCause.MAINTENANCE)
+    else:
+        request_publish(f"maintenance {incident.id} rescheduled")
     db.session.commit()
     return incident
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from statuspage.extensions import db
-from statuspage.incidents import service
+from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
 from statuspage.models import (
     AuditEvent,
@@ -154,6 +154,68 @@ def test_scheduling_maintenance_from_the_admin(responder, components):
         start.strftime("%H:%M"),
     )
     assert [c.name for c in row.components] == ["API"]
+
+
+def window(cast, start, components=()) -> Incident:
+    """A two-hour maintenance window scheduled by the responder."""
+    return maintenance.schedule(
+        actor=cast["responder"],
+        name="Network work",
+        body="Switch replacement",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=2),
+        components=components,
+    )
+
+
+def test_moving_a_window_from_the_admin_announces_it(responder, cast, components):
+    start = (now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    row = window(cast, start, [components["API"]])
+    page = responder.get(f"/admin/incidents/{row.id}").get_data(as_text=True)
+    assert "Move the window" in page and start.strftime("%Y-%m-%dT%H:%M") in page
+    token = csrf_token(responder, f"/admin/incidents/{row.id}")
+    later = start + timedelta(days=1)
+    data = {
+        "csrf_token": token,
+        "scheduled_for": later.strftime("%Y-%m-%dT%H:%M"),
+        "scheduled_until": later.strftime("%Y-%m-%dT%H:%M"),
+        "notify": "y",
+    }
+    path = f"/admin/maintenance/{row.id}/reschedule"
+    bad = responder.post(path, data=data)
+    assert bad.status_code == 422 and b"must be after scheduled_for" in bad.data
+    assert responder.post(path, data={**data, "csrf_token": ""}).status_code == 400
+    db.session.expire_all()
+    assert (db.session.get(Incident, row.id).scheduled_for, len(row.updates)) == (start, 1)
+
+    end = later + timedelta(hours=3)
+    moved = responder.post(path, data={**data, "scheduled_until": end.strftime("%Y-%m-%dT%H:%M")})
+    assert moved.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Incident, row.id)
+    assert (row.scheduled_for, row.scheduled_until) == (later, end)
+    assert row.updates[0].body == maintenance.moved_message(later, end)
+    assert row.updates[0].deliver_notifications is True
+    audit = db.session.scalars(select(AuditEvent.action)).all()
+    assert "maintenance.reschedule" in audit
+
+
+def test_viewers_cannot_move_a_window(client, cast, components):
+    start = now() + timedelta(days=2)
+    row = window(cast, start)
+    assert login(client, "vera@example.com").status_code == 302
+    token = csrf_token(client, f"/admin/incidents/{row.id}")
+    response = client.post(
+        f"/admin/maintenance/{row.id}/reschedule",
+        data={
+            "csrf_token": token,
+            "scheduled_for": "2031-01-01T00:00",
+            "scheduled_until": "2031-01-01T02:00",
+        },
+    )
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Incident, row.id).scheduled_for == start
 
 
 def test_the_operator_chooses_which_channels_announce(responder, components):

@@ -105,6 +105,62 @@ def test_without_auto_flags_the_operator_moves_it(app, components):
     assert reload(row.id).status == "scheduled"
 
 
+def test_a_moved_window_is_announced_where_the_old_one_was(app, components):
+    start = now() + timedelta(hours=1)
+    row = schedule(components, start, start + timedelta(hours=2))
+    later = start + timedelta(days=1)
+    message = maintenance.moved_message(later, later + timedelta(hours=3))
+    maintenance.reschedule(
+        actor=None,
+        incident_id=row.id,
+        scheduled_for=later,
+        scheduled_until=later + timedelta(hours=3),
+        announcement=message,
+    )
+    row = reload(row.id)
+    assert (row.status, row.scheduled_for, row.started_at) == ("scheduled", later, later)
+    moved, first = row.updates
+    assert (moved.status, moved.body) == ("scheduled", message)
+    assert later.strftime("%b %-d, %Y %H:%M UTC") in message
+    deliveries = db.session.scalars(select(Delivery.update_id)).all()
+    assert sorted(deliveries) == sorted([first.id, moved.id])
+    # The beat now starts it at the new time, not the old one.
+    assert maintenance.tick(start + timedelta(minutes=1)).started == []
+    assert maintenance.tick(later).started == [row.id]
+
+
+def test_a_quiet_move_changes_the_window_only(app, components):
+    start = now() + timedelta(hours=1)
+    row = schedule(components, start, start + timedelta(hours=2))
+    maintenance.reschedule(
+        actor=None,
+        incident_id=row.id,
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=4),
+    )
+    row = reload(row.id)
+    assert row.scheduled_until == start + timedelta(hours=4)
+    assert len(row.updates) == 1
+    assert len(db.session.scalars(select(Delivery)).all()) == 1
+
+
+@pytest.mark.parametrize("announcement", ["", "   ", "x" * 20_001])
+def test_a_move_with_a_bad_announcement_changes_nothing(app, components, announcement):
+    start = now() + timedelta(hours=1)
+    row = schedule(components, start, start + timedelta(hours=2))
+    with pytest.raises(ValidationError) as refused:
+        maintenance.reschedule(
+            actor=None,
+            incident_id=row.id,
+            scheduled_for=start + timedelta(days=1),
+            scheduled_until=start + timedelta(days=2),
+            announcement=announcement,
+        )
+    assert "body" in refused.value.errors
+    row = reload(row.id)
+    assert (row.scheduled_for, len(row.updates)) == (start, 1)
+
+
 @pytest.fixture
 def beat(app, tmp_path):
     """A real ``celery beat`` with a one-second tick, on the test's broker queue."""
