@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import select
+
 from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.lib.crypto import verify_webhook_signature
-from statuspage.models import DeliveryState, SubscriberKind
+from statuspage.models import DeliveryState, Subscriber, SubscriberKind
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.fixtures import RECEIVER_PATH, RECEIVER_SECRET, add_subscriber, connect
 from tests.fakes.server import Reply
@@ -69,6 +71,25 @@ def test_webhook_subscribers_get_their_own_signature_in_batches(
     assert len({d["id"] for d in docs}) == 4  # each subscriber its own delivery id
     assert all(d["meta"]["unsubscribe"].startswith("http://status.test/unsubscribe/") for d in docs)
     assert not receiver.received("POST", "/sub/unconfirmed")
+
+
+def test_a_subscriber_endpoint_that_answers_gone_is_unsubscribed(app, components, wired):
+    receiver = wired["receiver"]
+    for name in ("kept", "gone"):
+        receiver.secrets[f"/sub/{name}"] = f"whsec_{name}"
+        add_subscriber(SubscriberKind.WEBHOOK, f"{receiver.url}/sub/{name}", secret=f"whsec_{name}")
+    receiver.script("POST", "/sub/gone", Reply(410, body=b"no such hook"))
+    open_incident()
+    deliver(rows("webhook")[0])
+    by_state = {r.state: r for r in rows("webhook")}
+    assert set(by_state) == {DeliveryState.SENT, DeliveryState.DEAD}
+    assert by_state[DeliveryState.DEAD].last_error.endswith("subscription removed")
+    remaining = db.session.scalars(select(Subscriber.address)).all()
+    assert remaining == [f"{receiver.url}/sub/kept"]
+    # The next update goes to the endpoint that is still there, and only to it.
+    open_incident()
+    assert len(rows("webhook")) == 3
+    assert len(receiver.received("POST", "/sub/gone")) == 1
 
 
 def test_private_addresses_are_refused_unless_allowed(app, components, wired):

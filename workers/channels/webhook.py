@@ -2,7 +2,8 @@
 each webhook subscriber.
 
 Receivers verify ``X-Statuspage-Signature: t=<unix time>,v1=<hex>``, the HMAC-SHA256 of
-``"<t>." + body`` under their secret, and deduplicate on ``X-Statuspage-Delivery``.
+``"<t>." + body`` under their secret, and deduplicate on ``X-Statuspage-Delivery``. A
+subscriber's endpoint that answers 410 Gone is unsubscribed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from workers.channels.base import (
 DELIVERY_HEADER = "X-Statuspage-Delivery"
 EVENT_HEADER = "X-Statuspage-Event"
 PARALLEL = 16  # concurrent requests within one subscriber batch
+
+
+class EndpointGone(DeliveryError):
+    """The receiver answered 410 Gone: it says the endpoint will never take deliveries again."""
 
 
 def update_document(facts: MessageFacts, delivery_id: str) -> dict[str, Any]:
@@ -103,6 +108,8 @@ class Webhook(HttpTransport):
         try:
             http.post(session, url, secrets=(secret,), **request).close()
         except http.HttpError as exc:
+            if exc.status == 410:
+                raise EndpointGone(exc.message, permanent=True) from None
             raise DeliveryError.from_http(exc) from None
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
@@ -148,10 +155,15 @@ class Webhook(HttpTransport):
                 for delivery, url, secret, request in jobs
             }
             for future in as_completed(futures):
-                error = future.exception()
-                if error is not None and not isinstance(error, DeliveryError):
+                delivery, error = futures[future], future.exception()
+                if isinstance(error, EndpointGone):
+                    # As with an unsubscribe link: the address is forgotten, and the
+                    # deletion commits with this outcome.
+                    db.session.delete(subscribers[delivery.target_id])
+                    error = DeliveryError(f"{error.message}; subscription removed", permanent=True)
+                elif error is not None and not isinstance(error, DeliveryError):
                     error = DeliveryError(f"internal error: {type(error).__name__}")
-                yield futures[future], error if error is not None else SendResult()
+                yield delivery, error if error is not None else SendResult()
 
     def send_alert(
         self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
