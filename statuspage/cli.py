@@ -117,6 +117,22 @@ def create_token(app: Flask, email: str, name: str) -> None:
     click.echo(accounts.create_token(user, name))
 
 
+@main.command("rotate-secrets")
+@with_app
+def rotate_secrets(app: Flask) -> None:
+    """Re-encrypt stored channel and webhook secrets under the current secret key."""
+    from statuspage.keyrotation import rotate_secrets as rotate
+
+    result = rotate()
+    click.echo(f"re-encrypted {result.rotated} stored secrets under the current key")
+    if result.unreadable:
+        raise click.ClickException(
+            "no accepted key decrypts: "
+            + ", ".join(result.unreadable)
+            + " (add the key they were saved under to STATUSPAGE_SECRET_KEY_FALLBACKS)"
+        )
+
+
 @main.command()
 @with_app
 def publish(app: Flask) -> None:

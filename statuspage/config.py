@@ -57,6 +57,12 @@ def env_secret(name: str) -> str | None:
     return env_str(name)
 
 
+def env_secret_list(name: str) -> list[str]:
+    """Several secrets in one setting, separated by commas or (in a file) by lines."""
+    raw = env_secret(name) or ""
+    return [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written the usual way."""
     for prefix in ("postgres://", "postgresql://"):
@@ -95,6 +101,8 @@ def load_config() -> dict[str, Any]:
         "DATA_DIR": str(data_dir),
         "EMBEDDED": embedded,
         "SECRET_KEY": secret_key,
+        # Retired keys still accepted (sessions, signed links, stored secrets).
+        "SECRET_KEY_FALLBACKS": env_secret_list("STATUSPAGE_SECRET_KEY_FALLBACKS"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BROKER_URL": broker_url,

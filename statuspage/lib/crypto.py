@@ -3,6 +3,10 @@
 Channel credentials and webhook secrets are encrypted with Fernet under a key derived from
 ``SECRET_KEY`` (HKDF, so the raw key is never used twice). Links mailed to subscribers are
 signed instead of stored: the database then holds nothing that grants access by itself.
+
+To change the secret key, the old one moves to ``SECRET_KEY_FALLBACKS``: everything sealed
+or signed under it still opens, everything new uses the current key, and ``statuspage
+rotate-secrets`` re-encrypts what is stored so the fallback can then be dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import secrets
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
@@ -31,6 +35,11 @@ class LinkError(Exception):
     """A signed link is invalid or has expired."""
 
 
+def _keys() -> list[str]:
+    """The current secret key first, then the retired ones still accepted."""
+    return [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
+
+
 def _fernet(secret_key: str) -> Fernet:
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"statuspage secrets at rest"
@@ -38,15 +47,20 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def _sealer() -> MultiFernet:
+    """Encrypts under the current key, decrypts under any accepted one."""
+    return MultiFernet([_fernet(key) for key in _keys()])
+
+
 def encrypt_json(values: dict[str, Any]) -> str:
-    return _fernet(current_app.config["SECRET_KEY"]).encrypt(json.dumps(values).encode()).decode()
+    return _sealer().encrypt(json.dumps(values).encode()).decode()
 
 
 def decrypt_json(token: str | None) -> dict[str, Any]:
     if not token:
         return {}
     try:
-        plain = _fernet(current_app.config["SECRET_KEY"]).decrypt(token.encode())
+        plain = _sealer().decrypt(token.encode())
     except InvalidToken:
         raise SecretError(
             "stored secrets cannot be decrypted with the current secret key"
@@ -54,12 +68,21 @@ def decrypt_json(token: str | None) -> dict[str, Any]:
     return json.loads(plain)
 
 
+def reencrypt(token: str) -> str:
+    """The same secret sealed under the current key; SecretError when no key opens it."""
+    try:
+        return _sealer().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise SecretError("no accepted secret key decrypts this value") from None
+
+
 def new_secret(prefix: str = "whsec_") -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"statuspage.{purpose}")
+    # itsdangerous signs with the last key of the list and accepts any of them.
+    return URLSafeTimedSerializer(list(reversed(_keys())), salt=f"statuspage.{purpose}")
 
 
 def sign_link(purpose: str, payload: list[Any]) -> str:

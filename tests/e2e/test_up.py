@@ -35,9 +35,20 @@ def embedded(tmp_path: Path) -> Iterator[Running]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPAGE_")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "statuspage", "up", "--port", str(port),
-         "--data-dir", str(tmp_path / "data")],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "statuspage",
+            "up",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     assert proc.stdout is not None

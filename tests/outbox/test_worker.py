@@ -31,7 +31,10 @@ def test_nothing_is_public_until_a_worker_delivers(app, components, start_worker
     publish()
     before = summary(app)
     incident = service.open_incident(
-        actor=None, name="Login failures", impact="major", body="Investigating",
+        actor=None,
+        name="Login failures",
+        impact="major",
+        body="Investigating",
         components={components["API"]: "major_outage"},
     )
     assert states() == [(DeliveryState.PENDING, 0)]
