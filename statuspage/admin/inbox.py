@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired, Length
 
 from statuspage.admin.access import require
 from statuspage.admin.forms import ActionForm, IncidentForm, channel_choices, component_choices
-from statuspage.admin.incidents import announcing_channels
-from statuspage.admin.routes import UNPROCESSABLE, bp, components_by_group, show_errors
+from statuspage.admin.incidents import opening, opening_page
+from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import ledger
@@ -26,7 +26,6 @@ from statuspage.listening import inbox as triage
 from statuspage.listening import replies, response_times, signals, sources
 from statuspage.listening import templates as reply_templates
 from statuspage.models import (
-    ComponentStatus,
     Delivery,
     InboxItem,
     InboxState,
@@ -223,33 +222,13 @@ def incident_from_item(item_id: int) -> ResponseReturnValue:
         form.name.data, form.body.data = suggested["name"], suggested["body"]
     elif form.validate_on_submit():
         try:
-            incident = triage.open_incident_from(
-                actor=current_user,
-                item_id=item.id,
-                name=form.name.data,
-                impact=form.impact.data,
-                status=form.status.data,
-                body=form.body.data,
-                components=chosen,
-                update_interval=form.update_interval.data,
-                notify=form.notify.data,
-                channels=channels,
-            )
+            incident = triage.open_incident_from(item_id=item.id, **opening(form, chosen, channels))
         except ValidationError as exc:
             show_errors(form, exc)
         else:
             flash("Incident opened and the item linked to it.", "ok")
             return redirect(url_for("admin.incident", incident_id=incident.id))
-    page = render_template(
-        "admin/inbox/open_incident.html",
-        item=item,
-        form=form,
-        groups=components_by_group(),
-        chosen=chosen,
-        channels=announcing_channels(),
-        chosen_channels=channels,
-        statuses=list(ComponentStatus),
-    )
+    page = opening_page("admin/inbox/open_incident.html", form, chosen, channels, item=item)
     return (page, UNPROCESSABLE) if request.method == "POST" else page
 
 

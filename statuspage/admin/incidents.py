@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -57,17 +58,7 @@ def new_incident() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                incident = service.open_incident(
-                    actor=current_user,
-                    name=form.name.data,
-                    impact=form.impact.data,
-                    status=form.status.data,
-                    body=form.body.data,
-                    components=chosen,
-                    update_interval=form.update_interval.data,
-                    notify=form.notify.data,
-                    channels=channels,
-                )
+                incident = service.open_incident(**opening(form, chosen, channels))
             except ValidationError as exc:
                 show_errors(form, exc)
             else:
@@ -82,15 +73,49 @@ def announcing_channels() -> list[Channel]:
     return [c for c in Channel.announcing() if c.kind != ChannelKind.EMAIL_SMTP]
 
 
-def _incident_form(form: IncidentForm, chosen: dict[str, str], channels: list[int] | None) -> str:
+def opening(
+    form: IncidentForm, chosen: dict[str, str], channels: list[int] | None
+) -> dict[str, Any]:
+    """What an open-incident form asks the incident service for."""
+    return {
+        "actor": current_user,
+        "name": form.name.data,
+        "impact": form.impact.data,
+        "status": form.status.data,
+        "body": form.body.data,
+        "components": chosen,
+        "update_interval": form.update_interval.data,
+        "notify": form.notify.data,
+        "channels": channels,
+    }
+
+
+def opening_page(
+    template: str,
+    form: IncidentForm,
+    chosen: dict[str, str],
+    channels: list[int] | None,
+    **extra: object,
+) -> str:
+    """An open-incident form with its component and channel pickers."""
     return render_template(
-        "admin/incident_new.html",
+        template,
         form=form,
         groups=components_by_group(),
         chosen=chosen,
         channels=announcing_channels(),
         chosen_channels=channels,
         statuses=list(ComponentStatus),
+        **extra,
+    )
+
+
+def _incident_form(form: IncidentForm, chosen: dict[str, str], channels: list[int] | None) -> str:
+    return opening_page(
+        "admin/incident_new.html",
+        form,
+        chosen,
+        channels,
         templates=incident_templates.all_templates(),
     )
 
