@@ -43,6 +43,19 @@ OPTIONAL_TIME = {"anyOf": [TIME, {"type": "null"}, {"const": ""}]}
 # In requests a null flag means "not given": the default (or the current value) holds.
 OPTIONAL_FLAG = _nullable({"type": "boolean"})
 
+# What both opening and changing an incident take.
+INCIDENT_FIELDS: Schema = {
+    "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+    "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
+    "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
+    "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
+    "component_ids": {"type": "array", "items": TEXT},
+    "components": {"type": "object", "additionalProperties": {"enum": list(ComponentStatus)}},
+    "deliver_notifications": OPTIONAL_FLAG,
+    "scheduled_for": OPTIONAL_TIME,
+    "scheduled_until": OPTIONAL_TIME,
+}
+
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
@@ -153,18 +166,7 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "description": "A scheduled_for makes the new incident a scheduled maintenance.",
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
-            "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
-            "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
-            "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
-            "component_ids": {"type": "array", "items": TEXT},
-            "components": {
-                "type": "object",
-                "additionalProperties": {"enum": list(ComponentStatus)},
-            },
-            "deliver_notifications": OPTIONAL_FLAG,
-            "scheduled_for": OPTIONAL_TIME,
-            "scheduled_until": OPTIONAL_TIME,
+            **INCIDENT_FIELDS,
             "scheduled_auto_in_progress": OPTIONAL_FLAG,
             "scheduled_auto_completed": OPTIONAL_FLAG,
             "update_interval": _nullable(
@@ -176,18 +178,7 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "description": "A status, body or component statuses post an update.",
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
-            "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
-            "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
-            "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
-            "component_ids": {"type": "array", "items": TEXT},
-            "components": {
-                "type": "object",
-                "additionalProperties": {"enum": list(ComponentStatus)},
-            },
-            "deliver_notifications": OPTIONAL_FLAG,
-            "scheduled_for": OPTIONAL_TIME,
-            "scheduled_until": OPTIONAL_TIME,
+            **INCIDENT_FIELDS,
             "postmortem_body": _nullable({"type": "string", "maxLength": MAX_BODY}),
         },
     },
