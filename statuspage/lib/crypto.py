@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -40,6 +41,7 @@ def _keys() -> list[str]:
     return [current_app.config["SECRET_KEY"], *current_app.config.get("SECRET_KEY_FALLBACKS", ())]
 
 
+@lru_cache(maxsize=8)  # a webhook batch opens thousands of secrets under the same keys
 def _fernet(secret_key: str) -> Fernet:
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"statuspage secrets at rest"
