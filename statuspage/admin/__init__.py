@@ -4,6 +4,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     incident_templates,
     incidents,
     maintenance,
+    settings,
     users,
 )
 from statuspage.admin.routes import bp

@@ -31,6 +31,7 @@ from statuspage.incidents.workflow import (
     MIN_INTERVAL,
 )
 from statuspage.models import ComponentStatus, Role
+from statuspage.page_settings import MAX_PAGE_NAME
 
 COMPONENT_FIELD_PREFIX = "component-"
 
@@ -119,6 +120,17 @@ class RescheduleForm(FlaskForm):
         validators=[Length(max=MAX_BODY)],
     )
     notify = BooleanField("Notify subscribers and social channels", default=True)
+
+
+class PageForm(FlaskForm):
+    name = StringField(
+        "Page name (shown on the page, in feeds, posts and emails)",
+        validators=[DataRequired(), Length(max=MAX_PAGE_NAME)],
+    )
+    # Checked against the zone database by the page settings service.
+    time_zone = StringField(
+        "Time zone (IANA name, reported by the API)", validators=[DataRequired()]
+    )
 
 
 class TemplateForm(FlaskForm):

@@ -16,7 +16,7 @@ from statuspage.models import AuditEvent, LoginAttempt, User
 from tests.signin import csrf_token, login
 
 RESPONDER_PAGES = ["/admin/incidents/new", "/admin/maintenance", "/admin/templates"]
-ADMIN_PAGES = ["/admin/users", "/admin/components", "/admin/audit"]
+ADMIN_PAGES = ["/admin/users", "/admin/components", "/admin/audit", "/admin/settings"]
 
 
 def test_every_admin_page_needs_a_login(client, cast):

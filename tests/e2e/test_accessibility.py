@@ -103,6 +103,7 @@ def test_public_and_admin_pages_pass_axe(app, story, scheme):
         "/admin/channels",
         "/admin/users",
         "/admin/audit",
+        "/admin/settings",
     ]
     found: dict[str, list[str]] = {}
     with live_server(app) as base, chromium() as browser:

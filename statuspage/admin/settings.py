@@ -1,0 +1,33 @@
+"""The page's settings: its name and time zone."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from statuspage.admin.access import require
+from statuspage.admin.forms import PageForm
+from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
+from statuspage.errors import ValidationError
+from statuspage.extensions import db
+from statuspage.models import Page, Role
+from statuspage.page_settings import time_zones, update_page
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require(Role.ADMIN)
+def settings() -> ResponseReturnValue:
+    page = Page.get()
+    db.session.commit()  # the first visit creates the page row; keep its id
+    form = PageForm(obj=page) if request.method == "GET" else PageForm()
+    if form.validate_on_submit():
+        try:
+            update_page(actor=current_user, name=form.name.data, time_zone=form.time_zone.data)
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Settings saved; the page is being re-published.", "ok")
+            return redirect(url_for("admin.settings"))
+    status = UNPROCESSABLE if request.method == "POST" else 200
+    return render_template("admin/settings.html", form=form, page=page, zones=time_zones()), status

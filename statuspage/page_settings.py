@@ -1,0 +1,38 @@
+"""The page's own settings: the name customers see on the page, in feeds, posts and
+emails, and the time zone the Statuspage API reports."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from statuspage.extensions import db
+from statuspage.incidents import workflow
+from statuspage.incidents.republish import request_publish
+from statuspage.incidents.service import Errors
+from statuspage.models import Page, User
+from statuspage.models.audit import record
+
+MAX_PAGE_NAME = 100
+
+
+def time_zones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def update_page(*, actor: User | None, name: str, time_zone: str) -> Page:
+    """Rename the page or change its time zone; the public site is re-published."""
+    errors = Errors()
+    clean_name = errors.check(workflow.check_text, "name", name, MAX_PAGE_NAME)
+    if time_zone not in available_timezones():
+        errors.errors["time_zone"] = "is not a known time zone (IANA name, e.g. Europe/Paris)"
+    errors.raise_any()
+    assert clean_name
+    page = Page.get()
+    before = {"name": page.name, "time_zone": page.time_zone}
+    page.name, page.time_zone = clean_name, time_zone
+    record(
+        actor, "page.update", "page", page.id, before, {"name": clean_name, "time_zone": time_zone}
+    )
+    request_publish("page settings changed")
+    db.session.commit()
+    return page
