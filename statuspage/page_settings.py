@@ -3,6 +3,7 @@ emails, and the time zone the Statuspage API reports."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import available_timezones
 
 from statuspage.extensions import db
@@ -15,18 +16,23 @@ from statuspage.models.audit import record
 MAX_PAGE_NAME = 100
 
 
+@lru_cache(maxsize=1)  # reading the zone database walks the file system
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def time_zones() -> list[str]:
-    return sorted(available_timezones())
+    return sorted(_zones())
 
 
-def update_page(*, actor: User | None, name: str, time_zone: str) -> Page:
+def update_page(*, actor: User | None, name: object, time_zone: object) -> Page:
     """Rename the page or change its time zone; the public site is re-published."""
     errors = Errors()
     clean_name = errors.check(workflow.check_text, "name", name, MAX_PAGE_NAME)
-    if time_zone not in available_timezones():
+    if not isinstance(time_zone, str) or time_zone not in _zones():
         errors.errors["time_zone"] = "is not a known time zone (IANA name, e.g. Europe/Paris)"
     errors.raise_any()
-    assert clean_name
+    assert clean_name and isinstance(time_zone, str)
     page = Page.get()
     before = {"name": page.name, "time_zone": page.time_zone}
     page.name, page.time_zone = clean_name, time_zone

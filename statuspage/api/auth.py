@@ -51,11 +51,12 @@ def api_user() -> User:
 
 
 def require(role: Role) -> Callable[[F], F]:
-    """Authenticate the token, check its role, then check the page id in the path."""
+    """Authenticate the token, check its role, then check the page id in the path (the
+    list of pages has none)."""
 
     def decorator(view: F) -> F:
         @wraps(view)
-        def wrapped(*args: Any, page_id: str, **kwargs: Any) -> Any:
+        def wrapped(*args: Any, page_id: str | None = None, **kwargs: Any) -> Any:
             user = _authenticate()
             if not user.can(role):
                 raise ApiError(
@@ -63,7 +64,7 @@ def require(role: Role) -> Callable[[F], F]:
                 )
             page = Page.get()
             db.session.commit()
-            if page_id.removesuffix(".json") != page.id:
+            if page_id is not None and page_id.removesuffix(".json") != page.id:
                 raise ApiError(404, "not_found", f"no page {page_id}")
             g.api_user = user
             g.page = page

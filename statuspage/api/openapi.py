@@ -21,6 +21,7 @@ from statuspage.incidents.workflow import (
     MIN_INTERVAL,
 )
 from statuspage.models import ComponentStatus, DeliveryState, Impact, IncidentStatus, Page
+from statuspage.page_settings import MAX_PAGE_NAME
 
 Schema = dict[str, Any]
 PREFIX = "/api/v1/pages/{page_id}"
@@ -65,6 +66,38 @@ SCHEMAS: dict[str, Schema] = {
             "code": TEXT,
             "status": {"type": "integer"},
             "fields": {"type": "object", "additionalProperties": TEXT},
+        },
+    },
+    "Page": {
+        "type": "object",
+        "required": ["id", "name", "url", "time_zone", "created_at", "updated_at"],
+        "properties": {
+            "id": TEXT,
+            "created_at": TIME,
+            "updated_at": TIME,
+            "name": TEXT,
+            "url": TEXT,
+            "domain": NULL_TEXT,
+            "time_zone": TEXT,
+            **{
+                flag: {"type": "boolean"}
+                for flag in (
+                    "hidden_from_search",
+                    "allow_page_subscribers",
+                    "allow_incident_subscribers",
+                    "allow_email_subscribers",
+                    "allow_sms_subscribers",
+                    "allow_rss_atom_feeds",
+                    "allow_webhook_subscribers",
+                )
+            },
+        },
+    },
+    "PageFields": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_PAGE_NAME},
+            "time_zone": {"type": "string", "description": "IANA zone name, e.g. Europe/Paris"},
         },
     },
     "Component": {
@@ -309,7 +342,34 @@ def document(page_id: str) -> Schema:
     incidents = _json({"type": "array", "items": _ref("Incident")}, "Incidents")
     incident = _json(_ref("Incident"), "The incident")
     listing = {"200": incidents, **_errors(*READ)}
+    page = _json(_ref("Page"), "The page")
     paths: Schema = {
+        "/api/v1/pages": {
+            "get": _op(
+                "listPages",
+                "The pages this token reaches: this installation's one page",
+                {
+                    "200": _json({"type": "array", "items": _ref("Page")}, "Pages"),
+                    **_errors(401, 403),
+                },
+            ),
+        },
+        PREFIX: {
+            "parameters": [page_param],
+            "get": _op("getPage", "Get the page profile", {"200": page, **_errors(*READ)}),
+            "patch": _op(
+                "updatePage",
+                "Rename the page or set its time zone (admin)",
+                {"200": page, **_errors(*WRITE)},
+                body=_wrapped("page", "PageFields"),
+            ),
+            "put": _op(
+                "replacePage",
+                "Same as PATCH, as in Statuspage (admin)",
+                {"200": page, **_errors(*WRITE)},
+                body=_wrapped("page", "PageFields"),
+            ),
+        },
         f"{PREFIX}/components": {
             "parameters": [page_param],
             "get": _op(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -14,9 +15,32 @@ from statuspage.models import (
     Incident,
     IncidentUpdate,
     IncidentUpdateRevision,
+    Page,
 )
+from statuspage.subscriptions.service import email_available
 
 Doc = dict[str, Any]
+
+
+def page_doc(page: Page) -> Doc:
+    """Statuspage's page profile, with the fields this installation can answer truthfully."""
+    base = current_app.config["BASE_URL"]
+    return {
+        "id": page.id,
+        "created_at": iso(page.created_at),
+        "updated_at": iso(page.updated_at),
+        "name": page.name,
+        "url": base,
+        "domain": urlsplit(base).hostname,
+        "time_zone": page.time_zone,
+        "hidden_from_search": False,
+        "allow_page_subscribers": email_available(),
+        "allow_incident_subscribers": False,
+        "allow_email_subscribers": email_available(),
+        "allow_sms_subscribers": False,
+        "allow_rss_atom_feeds": True,
+        "allow_webhook_subscribers": True,
+    }
 
 
 def component_doc(component: Component, page_id: str) -> Doc:

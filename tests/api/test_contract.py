@@ -62,7 +62,10 @@ def test_the_api_keeps_its_contract(contract_server: dict) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        # A request with nothing in it (GET /pages) has no invalid variant to draw.
+        takes_input = len(operation.path_parameters) + len(operation.query) + len(operation.body)
+        modes = [GenerationMode.POSITIVE] + ([GenerationMode.NEGATIVE] if takes_input else [])
+        for mode in modes:
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
