@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import event, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, event, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from statuspage.extensions import db
@@ -185,45 +185,12 @@ def claim(delivery_id: int, *, in_order: bool = False) -> Delivery | None:
     return db.session.get(Delivery, delivery_id, populate_existing=True)
 
 
-def claim_mailbox(mailbox: str) -> list[Delivery]:
-    """Take every due row of a coalescing mailbox (the page): one send covers them all."""
-    at = now()
+def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
+    """Mark the due rows matching ``where`` as sending under a lease, commit, and load them
+    in id order. The state check repeats in the UPDATE, so a row is claimed once."""
     ids = db.session.scalars(
         update(Delivery)
-        .where(Delivery.mailbox == mailbox, *_claim_where(at))
-        .values(
-            state=DeliveryState.SENDING,
-            attempts=Delivery.attempts + 1,
-            leased_until=at + LEASE,
-        )
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Delivery).where(Delivery.id.in_(ids)).execution_options(populate_existing=True)
-        )
-    )
-
-
-def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
-    """Take up to ``limit`` due rows of a batch mailbox. On PostgreSQL rows locked by a
-    concurrent claimer are skipped rather than waited for (``FOR UPDATE SKIP LOCKED``)."""
-    at = now()
-    candidates = (
-        select(Delivery.id)
-        .where(Delivery.mailbox == mailbox, *_claim_where(at))
-        .order_by(Delivery.id)
-        .limit(limit)
-    )
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = db.session.scalars(
-        update(Delivery)
-        .where(Delivery.id.in_(candidates.scalar_subquery()), *_claim_where(at))
+        .where(*where, *_claim_where(at))
         .values(
             state=DeliveryState.SENDING,
             attempts=Delivery.attempts + 1,
@@ -243,6 +210,26 @@ def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
             .execution_options(populate_existing=True)
         )
     )
+
+
+def claim_mailbox(mailbox: str) -> list[Delivery]:
+    """Take every due row of a coalescing mailbox (the page): one send covers them all."""
+    return _lease(now(), Delivery.mailbox == mailbox)
+
+
+def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
+    """Take up to ``limit`` due rows of a batch mailbox. On PostgreSQL rows locked by a
+    concurrent claimer are skipped rather than waited for (``FOR UPDATE SKIP LOCKED``)."""
+    at = now()
+    candidates = (
+        select(Delivery.id)
+        .where(Delivery.mailbox == mailbox, *_claim_where(at))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    return _lease(at, Delivery.id.in_(candidates.scalar_subquery()))
 
 
 def next_in_mailbox(mailbox: str) -> int | None:
