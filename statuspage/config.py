@@ -94,7 +94,7 @@ def load_config() -> dict[str, Any]:
         if not embedded:
             raise ConfigError("STATUSPAGE_SECRET_KEY is required with STATUSPAGE_DATABASE_URL")
         secret_key = _embedded_secret(data_dir)
-    broker_url = env_str("STATUSPAGE_BROKER_URL") or "filesystem://localhost//"
+    broker_url = env_str("STATUSPAGE_BROKER_URL") or f"sqlite:///{data_dir / 'broker.sqlite'}"
     base_url = (env_str("STATUSPAGE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     secure = base_url.startswith("https://")
     return {

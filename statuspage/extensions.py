@@ -15,6 +15,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from statuspage.broker import transport_for
+
 
 class Base(DeclarativeBase):
     # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -48,17 +50,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def broker_transport_options(app: Flask) -> dict[str, Any]:
-    """The filesystem broker needs its folders; it is the embedded default (no server)."""
-    if not app.config["BROKER_URL"].startswith("filesystem://"):
-        return {"visibility_timeout": 3600}
-    folder = Path(app.config["DATA_DIR"]) / "broker"
-    folder.mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(folder),
-        "data_folder_out": str(folder),
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
+    """Redis redelivers a task a worker never acknowledged after an hour; the embedded
+    SQLite broker is polled, often enough that an update is public well within a second."""
+    if app.config["BROKER_URL"].startswith("sqlite:"):
+        return {"polling_interval": 0.1}
+    return {"visibility_timeout": 3600}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -70,9 +66,9 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
-    filesystem = app.config["BROKER_URL"].startswith("filesystem://")
     celery_app.conf.update(
         broker_url=app.config["BROKER_URL"],
+        broker_transport=transport_for(app.config["BROKER_URL"]),
         broker_transport_options=broker_transport_options(app),
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
@@ -83,7 +79,11 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_queue=app.config["CELERY_QUEUE"],
         # A broker outage must cost the operator's request a moment, not a hang.
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
-        worker_enable_remote_control=not filesystem,
+        # A running send finishes after a lost broker connection; cancelling it mid-send
+        # would leave an X post's outcome unknown.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        # Remote control needs fanout, which the SQLite transport lacks.
+        worker_enable_remote_control=not app.config["BROKER_URL"].startswith("sqlite:"),
         worker_hijack_root_logger=False,
         beat_schedule_filename=str(Path(app.config["DATA_DIR"]) / "celerybeat-schedule"),
         timezone="UTC",
