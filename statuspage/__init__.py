@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from statuspage.admin import channels, inbox  # noqa: F401  (views on the admin blueprint)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
+    from statuspage.lib.links import is_web_url
     from statuspage.lib.markdown import render_markdown
     from statuspage.lib.timefmt import human, machine
     from statuspage.public.site import PublishedSite
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["human"] = human
     app.jinja_env.filters["machine"] = machine
+    app.jinja_env.tests["web_url"] = is_web_url
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
+from statuspage.lib.links import web_url
 from statuspage.models import (
     Channel,
     ChannelKind,
@@ -259,7 +260,8 @@ def record_sent(
     external_id: str | None = None,
     external_url: str | None = None,
 ) -> None:
-    """Commit the outcome at once: after this, the row is never sent again."""
+    """Commit the outcome at once: after this, the row is never sent again. A link the far
+    end answered with is kept only if it is http(s)."""
     at = now()
     db.session.execute(
         update(Delivery)
@@ -269,7 +271,7 @@ def record_sent(
             sent_at=at,
             leased_until=None,
             external_id=external_id,
-            external_url=external_url,
+            external_url=web_url(external_url),
             last_error=None,
         )
         .execution_options(synchronize_session=False)

@@ -5,12 +5,17 @@ from __future__ import annotations
 import time
 from email.utils import formatdate
 
+from sqlalchemy import update
+
+from statuspage.extensions import db
 from statuspage.incidents import service
+from statuspage.lib.clock import now
 from statuspage.messages import mastodon_length
-from statuspage.models import DeliveryState
+from statuspage.models import Delivery, DeliveryState, InboxItem, ItemKind
 from tests.channels.helpers import deliver, make_due, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
+from tests.signin import sign_in
 from workers.channels import mastodon as mastodon_transport
 
 LONG = "Logins fail for some customers while we roll back a change. " * 10
@@ -95,3 +100,42 @@ def test_a_server_error_is_retried_later(app, components, wired):
     make_due(row)
     deliver(row)
     assert rows("mastodon")[0].state == DeliveryState.SENT and len(fake.statuses) == 1
+
+
+def test_a_post_link_that_is_not_http_is_neither_stored_nor_shown_as_a_link(
+    app, client, cast, components, wired
+):
+    fake = wired["mastodon"]
+    fake.status_link = "javascript:alert(1)"  # the instance answers whatever it likes
+    connect(wired, "mastodon")
+    incident = open_incident()
+    deliver(rows("mastodon")[0])
+    fake.status_link = None
+    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
+    deliver(rows("mastodon")[1])
+    hostile, plain = rows("mastodon")
+    assert hostile.state == DeliveryState.SENT and hostile.external_id == fake.statuses[0]["id"]
+    assert hostile.external_url is None
+    assert plain.external_url == fake.statuses[1]["url"]
+
+    # A link stored by an older version, or heard from a customer, renders as no link.
+    db.session.execute(
+        update(Delivery).where(Delivery.id == hostile.id).values(external_url="javascript:a(1)")
+    )
+    item = InboxItem(
+        kind=ItemKind.MASTODON,
+        source="mentions",
+        external_id="1",
+        text="Is the API down?",
+        url="JavaScript:alert(2)",
+        posted_at=now(),
+    )
+    db.session.add(item)
+    db.session.commit()
+    sign_in(client, "rob@example.com")
+    ledger = client.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "javascript:" not in ledger.lower()
+    assert f"<code>{hostile.external_id}</code>" in ledger  # the id is still shown, as text
+    assert f'href="{plain.external_url}"' in ledger  # an http(s) link stays a link
+    inbox = client.get(f"/admin/inbox/{item.id}").get_data(as_text=True)
+    assert "javascript:" not in inbox.lower() and "Is the API down?" in inbox

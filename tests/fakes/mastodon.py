@@ -35,6 +35,7 @@ class FakeMastodon(FakeServer):
         self.max_characters = MAX_CHARACTERS
         self.public: list[dict] = []  # customers' statuses, for hashtag timelines
         self.notifications: list[dict] = []
+        self.status_link: str | None = None  # answer posts with this "url", whatever it is
         self._ids = itertools.count(111000000000000001)
         self._notification_ids = itertools.count(9001)
 
@@ -44,6 +45,7 @@ class FakeMastodon(FakeServer):
         self.public.clear()
         self.notifications.clear()
         self.max_characters = MAX_CHARACTERS
+        self.status_link = None
 
     def customer_post(
         self,
@@ -171,7 +173,7 @@ class FakeMastodon(FakeServer):
                 status_id = str(next(self._ids))
                 status = {
                     "id": status_id,
-                    "url": f"{self.url}/@status/{status_id}",
+                    "url": self.status_link or f"{self.url}/@status/{status_id}",
                     "content": form.get("status", ""),
                     "in_reply_to_id": form.get("in_reply_to_id"),
                     "visibility": form.get("visibility", "public"),
