@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+from statuspage.alerts import alert_operators
 from statuspage.extensions import db
-from statuspage.models import Channel, DeliveryState
+from statuspage.messages import incident_url
+from statuspage.models import AlertKind, Channel, DeliveryState
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
@@ -64,3 +68,39 @@ def test_the_webhook_url_never_reaches_the_logs(app, components, wired, caplog):
     deliver(rows("slack")[0])
     assert "POST http://127.0.0.1" in caplog.text or "failed" in caplog.text
     assert "XXXXXXXXXXXXXXXX" not in caplog.text and "B0000" not in caplog.text
+
+
+HOSTILE_NAME = "<!channel> <https://evil.example|click> & co"
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def test_a_name_never_becomes_slack_markup_in_any_field(app, cast, components, wired):
+    slack = wired["slack"]
+    channel = connect(wired, "slack")["slack"]
+    channel.operator_alerts = True
+    db.session.commit()
+    incident = open_incident(name=HOSTILE_NAME)
+    alert_operators(incident.id, AlertKind.REMINDER, f"{HOSTILE_NAME} needs an update")
+    for row in rows("slack"):
+        deliver(row)
+    update_message, alert_message = slack.messages()
+    own_link = re.compile(r"<(http://status\.test/[^|>\s]+)\|View incident>")
+    for message in (update_message, alert_message):
+        for text in _strings(message):
+            assert "<" not in own_link.sub("", text) and ">" not in own_link.sub("", text), text
+    assert update_message["blocks"][0]["text"]["text"] == (
+        "Investigating: &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co"
+    )
+    for text in (update_message["text"], update_message["blocks"][1]["text"]["text"]):
+        assert own_link.search(text).group(1).startswith(incident_url(incident.id))
+    assert "&lt;!channel&gt;" in alert_message["text"]
+    assert {r.state for r in rows("slack")} == {DeliveryState.SENT}

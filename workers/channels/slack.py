@@ -35,22 +35,22 @@ class Slack(HttpTransport):
     safe_to_resend = True
 
     def payload(self, facts: MessageFacts) -> dict[str, Any]:
+        """Every interpolated field is escaped; only our own link stays Slack markup."""
+        name = escape(facts.incident_name)
         body = render(
             "slack",
             facts,
-            name=escape(facts.incident_name),
+            name=name,
             body=escape(facts.body_text),
             components=escape(facts.components_text),
         )
+        title = f"{facts.status_label}: {name}"
         return {
-            "text": f"{facts.status_label}: {facts.incident_name} · {facts.url}",
+            "text": f"{title} · <{facts.url}|View incident>",
             "blocks": [
                 {
                     "type": "header",
-                    "text": {
-                        "type": "plain_text",
-                        "text": _clip(f"{facts.status_label}: {facts.incident_name}", HEADER_LIMIT),
-                    },
+                    "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)},
                 },
                 {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body, SECTION_LIMIT)}},
                 {
@@ -82,12 +82,16 @@ class Slack(HttpTransport):
         self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
     ) -> SendResult:
         text = render(
-            "alert", facts, text=escape(alert.text), admin_url=admin_incident_url(facts.incident_id)
+            "alert",
+            facts,
+            text=escape(alert.text),
+            name=escape(facts.incident_name),
+            admin_url=admin_incident_url(facts.incident_id),
         )
         self._post(
             load_channel(delivery.channel_id),
             {
-                "text": alert.text,
+                "text": escape(alert.text),
                 "blocks": [
                     {
                         "type": "section",
