@@ -32,7 +32,7 @@ READ_TIMEOUT = 10.0
 USER_AGENT = "statuspage/0.1 (status notifications)"
 MAX_RETRY_AFTER = timedelta(hours=6)
 # Their DEBUG output prints full request URLs and OAuth headers; ours prints redacted ones.
-for _noisy in ("urllib3.connectionpool", "tweepy.client", "requests_oauthlib.oauth1_auth"):
+for _noisy in ("urllib3.connectionpool", "tweepy.client", "requests_oauthlib", "oauthlib"):
     logging.getLogger(_noisy).setLevel(logging.INFO)
 
 # 169.254.169.254 and friends are link-local; fd00:ec2::254 is unique-local: both non-global.

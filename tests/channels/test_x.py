@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from statuspage.lib.clock import now
 from statuspage.messages import x_length
 from statuspage.models import Channel, DeliveryState
 from tests.channels.helpers import deliver, make_due, open_incident, rows
+from tests.fakes import x as x_fake
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
 
@@ -132,3 +134,14 @@ def test_wrong_keys_go_dead_at_once(app, components, wired):
     assert row.state == DeliveryState.DEAD
     assert "401" in row.last_error and "wrong" not in row.last_error
     assert wired["x"].tweets == []
+
+
+def test_keys_and_tokens_never_reach_the_logs_even_at_debug(app, components, wired, caplog):
+    caplog.set_level(logging.DEBUG)
+    connect(wired, "x")
+    open_incident()
+    deliver(rows("x")[0])
+    assert rows("x")[0].state == DeliveryState.SENT and len(wired["x"].tweets) == 1
+    assert caplog.records  # the send was logged
+    for value in x_fake.KEYS.values():
+        assert value not in caplog.text
