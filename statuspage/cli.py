@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import subprocess
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +17,7 @@ import click
 from flask import Flask
 
 from statuspage.errors import ValidationError
+from statuspage.supervisor import Child, Supervisor
 
 ADMIN_EMAIL = "admin@example.com"
 
@@ -171,25 +172,6 @@ def _prepare_embedded(app: Flask) -> tuple[str, str | None]:
     return page_id, password
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # A new session: Ctrl-C reaches only us, and we stop the children in order.
-    return subprocess.Popen(args, env=env, start_new_session=True)
-
-
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for proc in processes:
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + 15
-    for proc in processes:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            # The whole group: granian's workers outlive a killed main process otherwise.
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -200,7 +182,9 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     help="Data directory (default: $STATUSPAGE_DATA_DIR or ./instance).",
 )
 def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
-    """Run web, worker and beat together (embedded mode by default); Ctrl-C stops all."""
+    """Run web, worker and beat together (embedded mode by default), restarting any that
+    exits; Ctrl-C stops all."""
+    _check_port_free(host, port)
     os.environ.setdefault("STATUSPAGE_BASE_URL", f"http://{host}:{port}")
     app = _app(data_dir)
     with app.app_context():
@@ -209,47 +193,43 @@ def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
     py = sys.executable
     celery = [py, "-m", "celery", "--quiet", "-A", "workers.celery_app"]
     quiet = ["--loglevel", "WARNING"]
-    processes = [
-        _spawn(
-            [
-                *celery,
-                "worker",
-                "--concurrency",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                *quiet,
-            ],
-            env,
-        ),
-        _spawn([*celery, "beat", *quiet], env),
-        # granian: its Rust HTTP layer keeps the public snapshot fast under a crowd.
-        _spawn(
-            [
-                py,
-                "-m",
-                "granian",
-                "--interface",
-                "wsgi",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(web_workers),
-                "--blocking-threads",
-                "4",
-                # A worker told to stop while still loading the app can hang; don't wait on it.
-                "--workers-kill-timeout",
-                "5",
-                "--log-level",
-                "warning",
-                "statuspage.wsgi:app",
-            ],
-            env,
-        ),
+    worker = [
+        *celery,
+        "worker",
+        "--concurrency",
+        "2",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        *quiet,
     ]
+    # granian: its Rust HTTP layer keeps the public snapshot fast under a crowd.
+    web = [
+        py,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(web_workers),
+        "--blocking-threads",
+        "4",
+        # A worker told to stop while still loading the app can hang; don't wait on it.
+        "--workers-kill-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        "statuspage.wsgi:app",
+    ]
+    supervisor = Supervisor(
+        [Child("worker", worker), Child("beat", [*celery, "beat", *quiet]), Child("web", web)],
+        env,
+        lambda line: click.echo(f"statuspage up: {line}", err=True),
+    )
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -258,6 +238,7 @@ def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    supervisor.start()
     base = env["STATUSPAGE_BASE_URL"]
     click.echo(f"statuspage is running at {base}/  (admin: {base}/admin/)")
     click.echo(f"page id: {page_id}")
@@ -270,11 +251,15 @@ def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
     click.echo("press Ctrl-C to stop")
     try:
         while not stopping:
-            if any(p.poll() is not None for p in processes):
-                click.echo("a process exited; stopping", err=True)
-                break
+            supervisor.check()
             time.sleep(0.2)
     finally:
-        _stop(processes)
-    if not stopping:
-        raise SystemExit(1)
+        supervisor.stop()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +31,52 @@ class Running:
     password: str
     page_id: str
     proc: subprocess.Popen[str]
+    data_dir: Path
+
+    def children(self) -> dict[str, str]:
+        """The supervised processes by role: {"web": pid, "worker": pid, "beat": pid}."""
+        found = {}
+        pids = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        for pid in pids:
+            try:
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"granian" in argv:
+                found["web"] = pid
+            elif b"workers.celery_app" in argv:  # not a zombie, whose command line is empty
+                found[argv[argv.index(b"workers.celery_app") + 1].decode()] = pid
+        return found
+
+    def open_incident(self, name: str) -> None:
+        """Open an incident through the write API, as automation would."""
+        token = subprocess.run(
+            [sys.executable, "-m", "statuspage", "create-token", self.email, "--name", name]
+            + ["--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        response = requests.post(
+            f"{self.base}/api/v1/pages/{self.page_id}/incidents",
+            json={"incident": {"name": name, "status": "investigating", "body": "Looking"}},
+            headers={"Authorization": f"OAuth {token}"},
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+
+    def published(self, name: str) -> bool:
+        doc = requests.get(f"{self.base}/api/v2/summary.json", timeout=2).json()
+        return any(i["name"] == name for i in doc["incidents"])
 
 
 @pytest.fixture
 def embedded(tmp_path: Path) -> Iterator[Running]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPAGE_")}
+    stderr = (tmp_path / "stderr.log").open("w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -48,6 +91,7 @@ def embedded(tmp_path: Path) -> Iterator[Running]:
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     lines: list[str] = []
@@ -61,12 +105,13 @@ def embedded(tmp_path: Path) -> Iterator[Running]:
     page_id = re.search(r"page id: (\w+)", output).group(1)
     base = f"http://127.0.0.1:{port}"
     wait_for(lambda: _status(f"{base}/") == 200, timeout=30)
-    running = Running(base, email, password, page_id, proc)
+    running = Running(base, email, password, page_id, proc, tmp_path / "data")
     yield running
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     proc.stdout.close()
+    stderr.close()
 
 
 def _status(url: str) -> int | None:
@@ -137,3 +182,93 @@ def test_ctrl_c_stops_web_worker_and_beat(embedded: Running):
     assert embedded.proc.wait(timeout=30) == 0
     assert _status(f"{embedded.base}/") is None
     assert before & {_identity(pid) for pid in children} == set()
+
+
+class Poller:
+    """Fetch ``GET /`` in a loop and keep every answer (None for no answer)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.answers: list[int | None] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.answers.append(_status(self.url))
+            time.sleep(0.02)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _restarted(embedded: Running, role: str, old: str) -> str | None:
+    pid = embedded.children().get(role)
+    return pid if pid and pid != old else None
+
+
+@pytest.mark.parametrize("role", ["worker", "beat"])
+def test_a_killed_worker_or_beat_is_restarted_while_the_page_answers(embedded, role):
+    old = embedded.children()[role]
+    with Poller(f"{embedded.base}/") as poller:
+        os.kill(int(old), signal.SIGKILL)
+        new = wait_for(lambda: _restarted(embedded, role, old), timeout=15)
+        time.sleep(1)
+    assert len(poller.answers) > 20
+    assert set(poller.answers) == {200}
+    assert embedded.children()[role] == new
+    log = (embedded.data_dir.parent / "stderr.log").read_text()
+    assert f"statuspage up: {role} was killed by SIGKILL; restarting in 1s" in log
+    embedded.open_incident("After the restart")
+    wait_for(lambda: embedded.published("After the restart"), timeout=20)
+
+
+def test_a_killed_web_server_is_restarted(embedded):
+    old = embedded.children()["web"]
+    os.kill(int(old), signal.SIGKILL)
+    wait_for(lambda: _restarted(embedded, "web", old), timeout=15)
+    wait_for(lambda: _status(f"{embedded.base}/") == 200, timeout=30)
+    embedded.open_incident("After the web restart")
+    wait_for(lambda: embedded.published("After the web restart"), timeout=20)
+
+
+def test_a_half_written_broker_message_stops_nothing(embedded):
+    before = embedded.children()
+    with sqlite3.connect(embedded.data_dir / "broker.sqlite") as conn:
+        conn.execute(
+            "INSERT INTO kombu_message (visible, payload, version, queue_id)"
+            " SELECT 1, '', 1, id FROM kombu_queue"
+        )
+    # What kombu's filesystem transport left behind; nothing reads that folder now.
+    (embedded.data_dir / "broker").mkdir(exist_ok=True)
+    (embedded.data_dir / "broker" / "0001.msg").touch()
+    embedded.open_incident("After the bad message")
+    wait_for(lambda: embedded.published("After the bad message"), timeout=20)
+    with sqlite3.connect(embedded.data_dir / "broker.sqlite") as conn:
+        assert (
+            conn.execute("SELECT count(*) FROM kombu_message WHERE payload = ''").fetchone()[0] == 0
+        )
+    assert embedded.children() == before
+    assert embedded.proc.poll() is None
+
+
+def test_up_refuses_a_port_that_is_taken_before_starting_anything(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "statuspage", "up", "--port", str(port)]
+            + ["--data-dir", str(tmp_path / "data")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert not (tmp_path / "data").exists()
