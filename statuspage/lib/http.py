@@ -1,9 +1,11 @@
 """The one way out to the network over HTTP: timeouts, the private-address guard, redaction.
 
 Every outbound request (webhooks, Slack, Mastodon.py's and tweepy's sessions) uses a
-session from here. The guard runs at connect time on the addresses actually dialled, so a
-hostname that resolves to a public address when saved and to 127.0.0.1 later (DNS
-rebinding) is still refused. Logs and stored errors only ever see redacted URLs.
+session from here. Each new connection resolves its host once, checks every address, and
+dials exactly the addresses it checked, while TLS still sends and verifies the host name:
+a name that answers a public address to the check and 127.0.0.1 to the dial (DNS
+rebinding) never reaches 127.0.0.1. Redirects open new connections, so each hop passes the
+same guard. Logs and stored errors only ever see redacted URLs.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipaddress
 import logging
 import re
 import socket
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,7 +26,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 log = logging.getLogger(__name__)
 
@@ -57,37 +61,103 @@ class HttpError(Exception):
         self.permanent = permanent
 
 
+# Forms that carry an IPv4 address inside IPv6: the IPv4 address decides.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Refused whatever they carry: local-use NAT64 (RFC 8215), IPv4-compatible (deprecated),
+# Teredo tunnels, and ranges Python's is_global does not yet know as non-global.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in ("64:ff9b:1::/48", "::/96", "2001::/32", "192.0.0.0/24", "192.88.99.0/24")
+)
+
+
 def is_public_address(address: str) -> bool:
+    """True for a globally reachable unicast address, judged by the IPv4 address that an
+    IPv6 form (NAT64, 6to4) embeds; mapped, compatible and Teredo forms are refused."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return False
+        embedded = ip.sixtofour
+        if ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None and not is_public_address(str(embedded)):
+            return False
+    if any(ip in network for network in _NEVER_PUBLIC if network.version == ip.version):
+        return False
     return ip.is_global and not ip.is_multicast
+
+
+class Refused(Exception):
+    """Connecting to a host is refused; the message says why and is safe to show."""
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address of ``host``, in the resolver's order: the one lookup per connection."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def checked_addresses(host: str, port: int) -> list[str]:
+    """Resolve ``host`` once and return its addresses, or raise ``Refused`` if any of them
+    is not public; ``socket.gaierror`` passes through."""
+    if host.lower().rstrip(".") in _METADATA_HOSTS:
+        raise Refused(f"{host} is a cloud metadata address")
+    addresses = resolve(host, port)
+    for address in addresses:
+        if not is_public_address(address):
+            raise Refused(f"{host} resolves to a non-public address ({address})")
+    return addresses
 
 
 def refusal(host: str, port: int) -> str | None:
     """Why connecting to ``host`` would be refused, or None when every address is public."""
-    if host.lower().rstrip(".") in _METADATA_HOSTS:
-        return f"{host} is a cloud metadata address"
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        checked_addresses(host, port)
+    except Refused as exc:
+        return str(exc)
     except socket.gaierror:
         return None  # the connection itself will report the resolution failure
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public_address(address):
-            return f"{host} resolves to a non-public address ({address})"
     return None
 
 
 class _GuardedConnection:
-    """Checks every address of the host just before dialling, then dials a checked one."""
+    """Resolves once, checks every address, then dials only those addresses.
+
+    ``host`` stays the name, so the Host header, TLS SNI and certificate verification
+    use it; only the socket is opened on a checked address (an IP literal: no second
+    lookup).
+    """
 
     def _new_conn(self):  # type: ignore[no-untyped-def]
         host: str = self._dns_host  # type: ignore[attr-defined]
-        reason = refusal(host, self.port)  # type: ignore[attr-defined]
-        if reason is not None:
-            raise NewConnectionError(self, f"refused: {reason}")  # type: ignore[arg-type]
-        return super()._new_conn()  # type: ignore[misc]
+        try:
+            addresses = checked_addresses(host, self.port)  # type: ignore[attr-defined]
+        except Refused as exc:
+            raise NewConnectionError(self, f"refused: {exc}") from None  # type: ignore[arg-type]
+        except socket.gaierror as exc:
+            raise NameResolutionError(host, self, exc) from exc  # type: ignore[arg-type]
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                sock = create_connection(
+                    (address, self.port),  # type: ignore[attr-defined]
+                    self.timeout,  # type: ignore[attr-defined]
+                    source_address=self.source_address,  # type: ignore[attr-defined]
+                    socket_options=self.socket_options,  # type: ignore[attr-defined]
+                )
+            except OSError as exc:
+                failure = exc
+                continue
+            sys.audit("http.client.connect", self, self.host, self.port)  # type: ignore[attr-defined]
+            return sock
+        if isinstance(failure, TimeoutError):
+            raise ConnectTimeoutError(
+                self, f"Connection to {host} timed out. (connect timeout={self.timeout})"
+            )  # type: ignore[attr-defined]
+        raise NewConnectionError(  # type: ignore[arg-type]
+            self, f"Failed to establish a new connection: {failure}"
+        )
 
 
 class _GuardedHTTPConnection(_GuardedConnection, HTTPConnection):
@@ -183,6 +253,7 @@ class Session(requests.Session):
         self.headers["User-Agent"] = USER_AGENT
         self.aliases = {k.rstrip("/"): v.rstrip("/") for k, v in (aliases or {}).items()}
         self.default_timeout = timeout
+        self.max_redirects = 5
         adapter_cls = HTTPAdapter if allow_private else _GuardedAdapter
         for scheme in ("http://", "https://"):
             self.mount(scheme, adapter_cls(pool_connections=pool_size, pool_maxsize=pool_size))
@@ -235,8 +306,9 @@ def describe_failure(exc: requests.RequestException, secrets: Iterable[str] = ()
     if isinstance(exc, requests.Timeout):
         return "timed out"
     text = str(exc)
-    if "refused: " in text:
-        return "refused: " + redact(text.split("refused: ", 1)[1].split("'")[0], secrets)
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if "refused: " in str(reason):
+        return "refused: " + redact(str(reason).split("refused: ", 1)[1], secrets)
     if isinstance(exc, requests.ConnectionError):
         return "connection failed: " + redact(text, secrets)[:300]
     return redact(f"{type(exc).__name__}: {text}", secrets)[:300]
@@ -250,8 +322,13 @@ def post(
     **kwargs: Any,
 ) -> requests.Response:
     """POST and classify the outcome: 2xx returns; anything else raises HttpError with a
-    redacted message, ``retry_at`` from 429/503 Retry-After, and 4xx marked permanent."""
+    redacted message, ``retry_at`` from 429/503 Retry-After, and 4xx marked permanent.
+
+    Redirects are not followed: a receiver that moved must be reconfigured, and a body
+    re-sent to wherever a Location points is how a public endpoint aims a delivery inward.
+    """
     secrets = tuple(secrets)
+    kwargs.setdefault("allow_redirects", False)
     try:
         response = http.post(url, **kwargs)
     except requests.RequestException as exc:
@@ -264,6 +341,8 @@ def post(
         f": {snippet}" if snippet else ""
     )
     status = response.status_code
+    if 300 <= status < 400:
+        message += " (redirects are not followed)"
     retryable = status in (408, 409, 425, 429) or status >= 500
     response.close()
     raise HttpError(

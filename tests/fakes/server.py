@@ -8,6 +8,7 @@ delay, a hook run before answering) to play rate limits, outages and timeouts.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import deque
@@ -59,12 +60,16 @@ class FakeServer:
         self.lock = threading.Lock()
         self._scripts: dict[tuple[str, str], deque[Reply]] = {}
         self._httpd: ThreadingHTTPServer | None = None
+        self.scheme = "http"
 
     def route(self, request: Recorded) -> Reply:
         raise NotImplementedError
 
     # -- control ---------------------------------------------------------------
-    def start(self) -> FakeServer:
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> FakeServer:
+        """Listen on ``host:port`` (any free port by default), over TLS when given a context."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -111,7 +116,10 @@ class FakeServer:
             daemon_threads = True
             request_queue_size = 256  # many workers connect at once
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server((host, port), Handler)
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 
@@ -125,7 +133,7 @@ class FakeServer:
     def url(self) -> str:
         assert self._httpd is not None
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def reset(self) -> None:
         with self.lock:
