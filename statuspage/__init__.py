@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from statuspage.lib.markdown import render_markdown
     from statuspage.lib.timefmt import human, machine
     from statuspage.public.site import PublishedSite
+    from statuspage.security_headers import add_security_headers
 
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config.update(load_config())
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     subscriptions.init_app(app)
     app.register_blueprint(reports.bp)
     app.register_blueprint(metrics.bp)
+    add_security_headers(app)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

@@ -14,19 +14,15 @@ import json
 import ssl
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from dnslib import QTYPE, RR, A
 from dnslib.server import DNSLogger, DNSServer
 
 from statuspage.lib import http
 from tests.fakes.server import FakeServer, Recorded, Reply
+from tests.fakes.tls import issue_certificate
 
 PUBLIC = "93.184.216.34"
 NAMES = ["rebind-http.test", "rebind-https.test", "rebind-control.test", "public.test"]
@@ -57,44 +53,9 @@ class Recorder(FakeServer):
         return Reply(204)
 
 
-def certificate_authority(folder: Path) -> tuple[Path, ssl.SSLContext, list[str]]:
+def server_context(folder: Path) -> tuple[Path, ssl.SSLContext, list[str]]:
     """A CA file for clients and a server context for every test name (records SNI)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    start = datetime.now(UTC) - timedelta(minutes=5)
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "probe CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAMES[1])]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in NAMES]), False)
-        .sign(key, hashes.SHA256())
-    )
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "leaf.pem", folder / "leaf.key"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    ca_file, cert_file, key_file = issue_certificate(folder, NAMES)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     server_names: list[str] = []
@@ -115,7 +76,7 @@ def main(folder: Path) -> dict:
         RebindingResolver(), port=53, address="127.0.0.1", logger=DNSLogger("-request,-reply")
     )
     dns.start_thread()
-    ca_file, tls, server_names = certificate_authority(folder)
+    ca_file, tls, server_names = server_context(folder)
     public = Recorder().start(PUBLIC, 80)
     public.script("GET", "/redirect", Reply(302, headers={"Location": "http://127.0.0.1/stolen"}))
     public.script("POST", "/redirect", Reply(307, headers={"Location": "http://127.0.0.1/stolen"}))
