@@ -18,6 +18,7 @@ from flask import Flask
 
 from statuspage.errors import ValidationError
 from statuspage.supervisor import Child, Supervisor
+from statuspage.text_rules import check_line
 
 ADMIN_EMAIL = "admin@example.com"
 
@@ -85,6 +86,7 @@ def create_user(app: Flask, email: str, role: str, password_stdin: bool) -> None
     """Create an operator account."""
     from statuspage import accounts
 
+    email = check_line("email", email, 255)
     user = accounts.create_user(email, _read_password(password_stdin), role)
     click.echo(f"created {user.role} {user.email}")
 
@@ -115,7 +117,7 @@ def create_token(app: Flask, email: str, name: str) -> None:
     user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"no user {email}")
-    click.echo(accounts.create_token(user, name))
+    click.echo(accounts.create_token(user, check_line("name", name, 255)))
 
 
 @main.command("rotate-secrets")

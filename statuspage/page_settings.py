@@ -7,11 +7,11 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from statuspage.extensions import db
-from statuspage.incidents import workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.service import Errors
 from statuspage.models import Page, User
 from statuspage.models.audit import record
+from statuspage.text_rules import check_line
 
 MAX_PAGE_NAME = 100
 
@@ -28,7 +28,7 @@ def time_zones() -> list[str]:
 def update_page(*, actor: User | None, name: object, time_zone: object) -> Page:
     """Rename the page or change its time zone; the public site is re-published."""
     errors = Errors()
-    clean_name = errors.check(workflow.check_text, "name", name, MAX_PAGE_NAME)
+    clean_name = errors.check(check_line, "name", name, MAX_PAGE_NAME)
     if not isinstance(time_zone, str) or time_zone not in _zones():
         errors.errors["time_zone"] = "is not a known time zone (IANA name, e.g. Europe/Paris)"
     errors.raise_any()

@@ -115,3 +115,13 @@ def test_set_password(app):
     )
     db.session.expire_all()
     assert db.session.scalars(select(User)).one().check_password("another long password")
+
+
+def test_names_and_addresses_with_control_characters_are_refused(app):
+    args = ("--role", "admin", "--password-stdin")
+    refused = run("create-user", "a\u000b@example.com", *args, stdin="a long enough password\n")
+    assert refused.exit_code == 1 and "control characters" in refused.output
+    run("create-user", "bot@example.com", *args, stdin="a long enough password\n")
+    token = run("create-token", "bot@example.com", "--name", "deploy\r\nhook")
+    assert token.exit_code == 1 and "single line" in token.output
+    assert db.session.scalars(select(ApiToken)).all() == []

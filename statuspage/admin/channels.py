@@ -18,9 +18,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
 
 from statuspage.admin.access import require
+from statuspage.admin.forms import line_rules
 from statuspage.admin.routes import bp
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
@@ -38,7 +38,7 @@ URL_FIELDS = {"base_url", "webhook_url", "url"}
 
 
 class ChannelForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Name", validators=line_rules(255))
     enabled = BooleanField("Enabled", default=True)
     announce_updates = BooleanField("Announce incident updates", default=True)
     operator_alerts = BooleanField("Send operator alerts (update reminders)", default=False)

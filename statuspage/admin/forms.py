@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -32,8 +34,22 @@ from statuspage.incidents.workflow import (
 )
 from statuspage.models import ComponentStatus, Role
 from statuspage.page_settings import MAX_PAGE_NAME
+from statuspage.text_rules import PlainLine, PlainText
 
 COMPONENT_FIELD_PREFIX = "component-"
+
+
+def line_rules(limit: int = MAX_NAME) -> list[Any]:
+    """A name field's validators: the rules of ``statuspage.text_rules`` shown on the field."""
+    return [DataRequired(), Length(max=limit), PlainLine(limit)]
+
+
+def text_rules(limit: int = MAX_BODY) -> list[Any]:
+    return [DataRequired(), Length(max=limit), PlainText(limit)]
+
+
+def optional_text_rules(limit: int) -> list[Any]:
+    return [Length(max=limit), PlainText(limit, required=False)]
 
 
 def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
@@ -46,12 +62,12 @@ class LoginForm(FlaskForm):
 
 
 class IncidentForm(FlaskForm):
-    name = StringField("Title", validators=[DataRequired(), Length(max=MAX_NAME)])
+    name = StringField("Title", validators=line_rules())
     impact = SelectField("Impact", choices=_choices(INCIDENT_IMPACTS), default="minor")
     status = SelectField(
         "Status", choices=_choices(INCIDENT_STATUSES[:-1]), default="investigating"
     )
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    body = TextAreaField("Message (Markdown)", validators=text_rules())
     update_interval = IntegerField(
         "Next update within (minutes)",
         validators=[Optional(), NumberRange(min=MIN_INTERVAL, max=MAX_INTERVAL)],
@@ -62,7 +78,7 @@ class IncidentForm(FlaskForm):
 
 class UpdateForm(FlaskForm):
     status = SelectField("Status", choices=_choices(INCIDENT_STATUSES))
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    body = TextAreaField("Message (Markdown)", validators=text_rules())
     notify = BooleanField("Notify subscribers and social channels", default=True)
 
     def for_maintenance(self) -> UpdateForm:
@@ -71,22 +87,21 @@ class UpdateForm(FlaskForm):
 
 
 class EditUpdateForm(FlaskForm):
-    corrected_body = TextAreaField(
-        "Corrected text", validators=[DataRequired(), Length(max=MAX_BODY)]
-    )
+    corrected_body = TextAreaField("Corrected text", validators=text_rules())
 
 
 class ResolveForm(FlaskForm):
     resolution = TextAreaField(
         "Resolution message",
-        validators=[DataRequired(), Length(max=MAX_BODY)],
+        validators=text_rules(),
         default="This incident has been resolved.",
     )
 
 
 class PostmortemForm(FlaskForm):
     postmortem_body = TextAreaField(
-        "Postmortem (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)]
+        "Postmortem (Markdown)",
+        validators=text_rules(),
     )
 
 
@@ -95,8 +110,8 @@ class ActionForm(FlaskForm):
 
 
 class MaintenanceForm(FlaskForm):
-    name = StringField("Title", validators=[DataRequired(), Length(max=MAX_NAME)])
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    name = StringField("Title", validators=line_rules())
+    body = TextAreaField("Message (Markdown)", validators=text_rules())
     scheduled_for = DateTimeLocalField(
         "Starts (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )
@@ -117,7 +132,7 @@ class RescheduleForm(FlaskForm):
     )
     announcement = TextAreaField(
         "Announcement (Markdown; empty: the new window, said plainly)",
-        validators=[Length(max=MAX_BODY)],
+        validators=optional_text_rules(MAX_BODY),
     )
     notify = BooleanField("Notify subscribers and social channels", default=True)
 
@@ -125,7 +140,7 @@ class RescheduleForm(FlaskForm):
 class PageForm(FlaskForm):
     name = StringField(
         "Page name (shown on the page, in feeds, posts and emails)",
-        validators=[DataRequired(), Length(max=MAX_PAGE_NAME)],
+        validators=line_rules(MAX_PAGE_NAME),
     )
     # Checked against the zone database by the page settings service.
     time_zone = StringField(
@@ -134,15 +149,18 @@ class PageForm(FlaskForm):
 
 
 class TemplateForm(FlaskForm):
-    name = StringField("Template name", validators=[DataRequired(), Length(max=MAX_NAME)])
-    title = StringField("Incident title", validators=[DataRequired(), Length(max=MAX_NAME)])
+    name = StringField("Template name", validators=line_rules())
+    title = StringField("Incident title", validators=line_rules())
     status = SelectField("Status", choices=_choices(TEMPLATE_STATUSES))
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=MAX_BODY)])
+    body = TextAreaField("Message (Markdown)", validators=text_rules())
 
 
 class ComponentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
-    description = TextAreaField("Description", validators=[Length(max=MAX_DESCRIPTION)])
+    name = StringField("Name", validators=line_rules())
+    description = TextAreaField(
+        "Description",
+        validators=optional_text_rules(MAX_DESCRIPTION),
+    )
     group_id = SelectField("Group", choices=[], validate_choice=False)
     position = IntegerField("Position", validators=[Optional(), NumberRange(min=0)])
     status = SelectField("Status", choices=_choices(tuple(ComponentStatus)))
@@ -155,13 +173,16 @@ class StatusForm(FlaskForm):
 
 
 class GroupForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=MAX_NAME)])
-    description = TextAreaField("Description", validators=[Length(max=MAX_DESCRIPTION)])
+    name = StringField("Name", validators=line_rules())
+    description = TextAreaField(
+        "Description",
+        validators=optional_text_rules(MAX_DESCRIPTION),
+    )
     position = IntegerField("Position", validators=[Optional(), NumberRange(min=0)])
 
 
 class UserForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
+    email = EmailField("Email", validators=line_rules(255))
     role = SelectField("Role", choices=_choices(tuple(Role)), default="responder")
     password = PasswordField(
         "Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD)]
@@ -173,7 +194,7 @@ class RoleForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=255)])
+    name = StringField("Token name", validators=line_rules(255))
 
 
 class AuditFilterForm(FlaskForm):

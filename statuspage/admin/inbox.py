@@ -12,16 +12,22 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from statuspage.admin.access import require
-from statuspage.admin.forms import ActionForm, IncidentForm, channel_choices, component_choices
+from statuspage.admin.forms import (
+    ActionForm,
+    IncidentForm,
+    channel_choices,
+    component_choices,
+    line_rules,
+    text_rules,
+)
 from statuspage.admin.incidents import opening, opening_page
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import ledger
-from statuspage.incidents.workflow import MAX_NAME, Conflict, parse_row_id
+from statuspage.incidents.workflow import Conflict, parse_row_id
 from statuspage.listening import inbox as triage
 from statuspage.listening import replies, response_times, signals, sources
 from statuspage.listening import templates as reply_templates
@@ -38,21 +44,25 @@ ROW_ID = "int(max=2147483647)"
 
 
 class AnswerForm(FlaskForm):
-    body = TextAreaField("Reply", validators=[DataRequired(), Length(max=replies.EMAIL_LIMIT)])
+    body = TextAreaField(
+        "Reply",
+        validators=text_rules(replies.EMAIL_LIMIT),
+    )
 
 
 class FollowUpForm(FlaskForm):
     body = TextAreaField(
         "Follow-up text",
-        validators=[DataRequired(), Length(max=replies.EMAIL_LIMIT)],
+        validators=text_rules(replies.EMAIL_LIMIT),
         description="Variables such as {author} and {incident_url} are filled for each item.",
     )
 
 
 class ReplyTemplateForm(FlaskForm):
-    name = StringField("Template name", validators=[DataRequired(), Length(max=MAX_NAME)])
+    name = StringField("Template name", validators=line_rules())
     body = TextAreaField(
-        "Text", validators=[DataRequired(), Length(max=reply_templates.MAX_TEMPLATE)]
+        "Text",
+        validators=text_rules(reply_templates.MAX_TEMPLATE),
     )
 
 

@@ -29,9 +29,10 @@ from statuspage.admin.forms import LoginForm
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import cadence
-from statuspage.incidents.workflow import CLOSED_STATUSES, storable
+from statuspage.incidents.workflow import CLOSED_STATUSES
 from statuspage.lib.clock import now
 from statuspage.models import Component, ComponentGroup, Incident, Page, Role
+from statuspage.text_rules import storable
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

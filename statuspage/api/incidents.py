@@ -21,8 +21,9 @@ from statuspage.api.shapes import incident_doc
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import maintenance, service, workflow
-from statuspage.incidents.workflow import CLOSED_STATUSES, MAX_BODY
+from statuspage.incidents.workflow import CLOSED_STATUSES, MAX_BODY, Conflict
 from statuspage.models import Component, ComponentStatus, Impact, Incident, IncidentStatus, Role
+from statuspage.text_rules import check_line, check_text, storable
 
 # Statuspage's wording when an update is posted without a message.
 DEFAULT_BODIES = {
@@ -43,6 +44,7 @@ IMPACT_OF = {
 }
 IMPACT_RANK = [Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL]
 MAX_LIMIT = 1000
+ALL_STATUSES = workflow.INCIDENT_STATUSES + workflow.MAINTENANCE_STATUSES
 
 
 def _component_statuses(payload: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
@@ -59,7 +61,8 @@ def _component_statuses(payload: dict[str, Any], errors: dict[str, str]) -> dict
     chosen: dict[str, str] = {}
     current = {}
     if ids:
-        rows = db.session.scalars(db.select(Component).where(Component.id.in_(ids)))
+        wanted = [i for i in ids if storable(i)]
+        rows = db.session.scalars(db.select(Component).where(Component.id.in_(wanted)))
         current = {c.id: str(c.status) for c in rows}
     for component_id in ids:
         chosen[component_id] = current.get(component_id, "")
@@ -85,8 +88,11 @@ def _impact(payload: dict[str, Any], components: dict[str, str]) -> str:
 
 
 def _text(payload: dict[str, Any], name: str) -> Any:
+    """A field's value, or None when it is not given: absent, null, or only white space."""
     value = payload.get(name)
-    return value if value not in (None, "") else None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
 
 
 @route(f"{PAGE}/incidents", ["GET"])
@@ -159,7 +165,7 @@ def _create_checks(payload: dict[str, Any], errors: dict[str, str]) -> dict[str,
         except ValidationError as exc:
             errors.update(exc.errors)
     checks: list[tuple[Any, tuple[Any, ...]]] = [
-        (partial(workflow.check_text, required=False), ("body", payload.get("body"), MAX_BODY)),
+        (partial(check_text, required=False), ("body", payload.get("body"), MAX_BODY)),
     ]
     if checked["interval"] is not None:
         checks.append((workflow.check_interval, (checked["interval"],)))
@@ -239,30 +245,48 @@ def _prevalidate(
     so a bad last part must not leave the first ones written."""
     body = payload.get("body")
     checks: list[tuple[Any, tuple[Any, ...]]] = [
-        (partial(workflow.check_text, required=False), ("body", body, workflow.MAX_BODY)),
+        (partial(check_text, required=False), ("body", body, workflow.MAX_BODY)),
     ]
     if "name" in payload:
-        checks.append((workflow.check_text, ("name", payload["name"], workflow.MAX_NAME)))
+        checks.append((check_line, ("name", payload["name"], workflow.MAX_NAME)))
     if _text(payload, "impact_override") is not None:
         checks.append((workflow.parse_impact, (payload["impact_override"],)))
     if status is not None:
-        allowed = (
-            workflow.MAINTENANCE_STATUSES if incident.is_maintenance else workflow.INCIDENT_STATUSES
-        )
-        checks.append((workflow.parse_status, (status, allowed)))
+        checks.append((workflow.parse_status, (status, ALL_STATUSES)))
     for component_id, value in components.items():
         checks.append((workflow.parse_component_status, (component_id, value)))
-    postmortem = _text(payload, "postmortem_body")
-    if postmortem is not None:
-        checks.append((workflow.check_text, ("postmortem_body", postmortem, workflow.MAX_BODY)))
-        closing = status in workflow.CLOSED_STATUSES
-        if incident.is_maintenance or (incident.is_open and not closing):
-            errors["postmortem_body"] = "only a resolved incident has a postmortem"
+    postmortem = payload.get("postmortem_body")
+    checks.append(
+        (partial(check_text, required=False), ("postmortem_body", postmortem, workflow.MAX_BODY))
+    )
     for fn, args in checks:
         try:
             fn(*args)
         except ValidationError as exc:
             errors.update(exc.errors)
+
+
+def _fits_state(
+    incident: Incident, payload: dict[str, Any], status: str | None, moves: bool
+) -> None:
+    """Well-formed changes the incident's kind or state does not take: a 409, since the
+    same request suits another incident (the document cannot tell them apart)."""
+    kind = "maintenance" if incident.is_maintenance else "incident"
+    allowed = (
+        workflow.MAINTENANCE_STATUSES if incident.is_maintenance else workflow.INCIDENT_STATUSES
+    )
+    if status is not None and status not in allowed:
+        raise Conflict(f"status: an {kind} takes {', '.join(allowed)}")
+    if incident.is_maintenance and _text(payload, "impact_override") is not None:
+        raise Conflict("impact_override: a maintenance has no impact level")
+    if moves and not incident.is_maintenance:
+        raise Conflict("scheduled_for: only a maintenance has a window")
+    if moves and not incident.is_open:
+        raise Conflict("scheduled_for: the maintenance is already completed")
+    if _text(payload, "postmortem_body") is not None:
+        closing = status in workflow.CLOSED_STATUSES
+        if incident.is_maintenance or (incident.is_open and not closing):
+            raise Conflict("postmortem_body: only a resolved incident has a postmortem")
 
 
 @route(f"{PAGE}/incidents/<incident_id>", ["PATCH", "PUT"])
@@ -284,9 +308,11 @@ def update_incident(incident_id: str) -> Response:
     _prevalidate(incident, payload, status, components, errors)
     if errors:
         raise ValidationError(errors)
+    moves = any(when.values())
+    _fits_state(incident, payload, status, moves)
     actor = api_user()
     did_something = False
-    if "name" in payload or _text(payload, "impact_override"):
+    if _text(payload, "name") is not None or _text(payload, "impact_override"):
         service.update_details(
             actor=actor,
             incident_id=incident.id,
@@ -294,14 +320,12 @@ def update_incident(incident_id: str) -> Response:
             impact=_text(payload, "impact_override"),
         )
         did_something = True
-    if when:
-        if not incident.is_maintenance:
-            raise ValidationError({"scheduled_for": "only a maintenance has a window"})
+    if moves:
         maintenance.reschedule(
             actor=actor,
             incident_id=incident.id,
-            scheduled_for=when.get("scheduled_for", incident.scheduled_for),
-            scheduled_until=when.get("scheduled_until", incident.scheduled_until),
+            scheduled_for=when.get("scheduled_for") or incident.scheduled_for,
+            scheduled_until=when.get("scheduled_until") or incident.scheduled_until,
         )
         did_something = True
     if status is not None or body is not None or components:

@@ -13,7 +13,6 @@ from flask import request
 from werkzeug.exceptions import BadRequest
 
 from statuspage.api.errors import ApiError
-from statuspage.incidents.workflow import storable
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 TRUE = {"true", "1", "yes", "on"}
@@ -62,8 +61,6 @@ def body_object(wrapper: str) -> dict[str, Any]:
         raise ApiError(
             415, "unsupported_media_type", "send application/json (or Statuspage form fields)"
         )
-    if not _all_storable(data):
-        raise ApiError(400, "bad_request", "the body has characters that cannot be stored")
     if not isinstance(data, dict) or not isinstance(data.get(wrapper), dict):
         raise ApiError(400, "bad_request", f'the body must be an object {{"{wrapper}": {{...}}}}')
     return data[wrapper]
@@ -72,16 +69,6 @@ def body_object(wrapper: str) -> dict[str, Any]:
 def _form() -> bool:
     """Form fields are all text, so only they may spell booleans and numbers as strings."""
     return request.mimetype in FORM_TYPES
-
-
-def _all_storable(value: Any) -> bool:
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return all(storable(k) and _all_storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_all_storable(v) for v in value)
-    return True
 
 
 def as_bool(fields: dict[str, Any], name: str, errors: dict[str, str]) -> bool | None:
@@ -101,6 +88,8 @@ def as_int(fields: dict[str, Any], name: str, errors: dict[str, str]) -> int | N
     if name not in fields or fields[name] is None:
         return None
     value = fields[name]
+    if isinstance(value, float) and value.is_integer():  # JSON's 5.0 is the number 5
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if _form() and isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value):

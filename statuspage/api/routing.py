@@ -12,7 +12,8 @@ from werkzeug.exceptions import NotFound as RoutingNotFound
 from statuspage.api.errors import CODES, ApiError, error_response, from_exception
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import csrf, db
-from statuspage.incidents.workflow import Conflict, storable
+from statuspage.incidents.workflow import Conflict
+from statuspage.text_rules import storable
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -29,6 +29,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.models.incidents import incident_component
+from statuspage.text_rules import check_line, check_text, storable
 
 COMPONENT_FIELDS = (
     "name",
@@ -73,7 +74,7 @@ def _validated(fields: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
         if key not in COMPONENT_FIELDS:
             errors.errors[key] = "is not a component field"
     if "name" in fields:
-        clean["name"] = errors.check(workflow.check_text, "name", fields["name"], workflow.MAX_NAME)
+        clean["name"] = errors.check(check_line, "name", fields["name"], workflow.MAX_NAME)
     if "description" in fields:
         clean["description"] = _description(fields["description"], errors)
     if "status" in fields:
@@ -85,7 +86,11 @@ def _validated(fields: Mapping[str, Any], errors: Errors) -> dict[str, Any]:
         group_id = fields["group_id"]
         if group_id in (None, ""):
             clean["group_id"] = None
-        elif not isinstance(group_id, str) or db.session.get(ComponentGroup, group_id) is None:
+        elif (
+            not isinstance(group_id, str)
+            or not storable(group_id)
+            or db.session.get(ComponentGroup, group_id) is None
+        ):
             errors.errors["group_id"] = "no such group"
         else:
             clean["group_id"] = group_id
@@ -101,7 +106,7 @@ def _description(value: object, errors: Errors) -> str | None:
     if value is None:
         return None
     try:
-        text = workflow.check_text("description", value, workflow.MAX_DESCRIPTION, required=False)
+        text = check_text("description", value, workflow.MAX_DESCRIPTION, required=False)
     except ValidationError as exc:
         errors.errors.update(exc.errors)
         return None
@@ -218,7 +223,7 @@ def save_group(
     if group_id and group is None:
         raise NotFound(f"group {group_id}")
     errors = Errors()
-    clean_name = errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
+    clean_name = errors.check(check_line, "name", name, workflow.MAX_NAME)
     clean_description = _description(description, errors)
     clean_position = _check_position(position, errors) if position is not None else None
     errors.raise_any()

@@ -31,6 +31,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.models.types import new_public_id
+from statuspage.text_rules import check_line, check_text, storable
 
 # Statuspage's wording for the automatic transitions.
 IN_PROGRESS_BODY = (
@@ -66,11 +67,12 @@ def schedule(
 ) -> Incident:
     """Announce a maintenance window; its components are named now and moved when it starts."""
     errors = Errors()
-    clean_name = errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
-    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    clean_name = errors.check(check_line, "name", name, workflow.MAX_NAME)
+    clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     _check_window(scheduled_for, scheduled_until, errors)
     ids = [str(c) for c in components]
-    rows = db.session.scalars(select(Component).where(Component.id.in_(ids))).all()
+    known = [i for i in ids if storable(i)]
+    rows = db.session.scalars(select(Component).where(Component.id.in_(known))).all()
     missing = set(ids) - {c.id for c in rows}
     for component_id in sorted(missing):
         errors.errors[f"components.{component_id}"] = "no such component"
@@ -137,7 +139,7 @@ def reschedule(
         errors.errors["scheduled_for"] = "the maintenance is already completed"
     body = None
     if announcement is not None:
-        body = errors.check(workflow.check_text, "body", announcement, workflow.MAX_BODY)
+        body = errors.check(check_text, "body", announcement, workflow.MAX_BODY)
     errors.raise_any()
     before = _snapshot(incident)
     incident.scheduled_for, incident.scheduled_until = scheduled_for, scheduled_until

@@ -31,6 +31,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.models.types import new_public_id
+from statuspage.text_rules import check_line, check_text, storable
 
 T = TypeVar("T")
 Changes = list[tuple[Component, ComponentStatus]]
@@ -63,7 +64,9 @@ def load_components(requested: Mapping[str, str], errors: Errors) -> Changes:
         errors.errors["components"] = "must map component ids to statuses"
         return []
     rows = db.session.scalars(
-        db.select(Component).where(Component.id.in_([str(k) for k in requested]))
+        db.select(Component).where(
+            Component.id.in_([str(k) for k in requested if storable(str(k))])
+        )
     ).all()
     by_id = {c.id: c for c in rows}
     chosen = []
@@ -199,8 +202,8 @@ def open_incident(
 ) -> Incident:
     """Open an incident with its first public update."""
     errors = Errors()
-    clean_name = errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
-    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    clean_name = errors.check(check_line, "name", name, workflow.MAX_NAME)
+    clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     parsed_impact = errors.check(workflow.parse_impact, impact)
     parsed_status = errors.check(workflow.parse_status, status, workflow.INCIDENT_STATUSES)
     interval = errors.check(workflow.check_interval, update_interval)
@@ -255,7 +258,7 @@ def post_update(
     )
     cause = ChangeCause.MAINTENANCE if incident.is_maintenance else ChangeCause.INCIDENT
     errors = Errors()
-    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     parsed_status = errors.check(workflow.parse_status, status, allowed)
     changes = load_components(components or {}, errors)
     chosen = load_channels(channels, errors)
@@ -307,7 +310,7 @@ def edit_update(*, actor: User | None, update_id: str, body: str) -> IncidentUpd
         db.session.rollback()
         raise NotFound(f"update {update_id}")
     errors = Errors()
-    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     errors.raise_any()
     assert clean_body
     if clean_body == update.body:
@@ -341,9 +344,7 @@ def update_details(
     incident = _locked_incident(incident_id)
     errors = Errors()
     clean_name = (
-        errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
-        if name is not None
-        else None
+        errors.check(check_line, "name", name, workflow.MAX_NAME) if name is not None else None
     )
     parsed_impact = errors.check(workflow.parse_impact, impact) if impact is not None else None
     if parsed_impact is not None and incident.is_maintenance:
@@ -371,7 +372,7 @@ def publish_postmortem(*, actor: User | None, incident_id: str, body: str) -> In
         db.session.rollback()
         raise Conflict("a postmortem can be published once the incident is resolved")
     errors = Errors()
-    clean_body = errors.check(workflow.check_text, "postmortem_body", body, workflow.MAX_BODY)
+    clean_body = errors.check(check_text, "postmortem_body", body, workflow.MAX_BODY)
     errors.raise_any()
     assert clean_body
     at = now()

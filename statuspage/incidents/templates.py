@@ -8,6 +8,7 @@ from statuspage.incidents import workflow
 from statuspage.incidents.service import Errors
 from statuspage.models import IncidentTemplate, User
 from statuspage.models.audit import record
+from statuspage.text_rules import check_line, check_text
 
 TEMPLATE_STATUSES = workflow.INCIDENT_STATUSES + workflow.MAINTENANCE_STATUSES
 
@@ -35,9 +36,9 @@ def save(
     if template_id and template is None:
         raise NotFound(f"template {template_id}")
     errors = Errors()
-    clean_name = errors.check(workflow.check_text, "name", name, workflow.MAX_NAME)
-    clean_title = errors.check(workflow.check_text, "title", title, workflow.MAX_NAME)
-    clean_body = errors.check(workflow.check_text, "body", body, workflow.MAX_BODY)
+    clean_name = errors.check(check_line, "name", name, workflow.MAX_NAME)
+    clean_title = errors.check(check_line, "title", title, workflow.MAX_NAME)
+    clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     parsed_status = errors.check(workflow.parse_status, status, TEMPLATE_STATUSES)
     if clean_name:
         clash = db.session.scalars(

@@ -62,31 +62,6 @@ def parse_component_status(component_id: str, value: str | None) -> ComponentSta
         ) from None
 
 
-def storable(value: str) -> bool:
-    """False for text no database column can hold: NUL, or unpaired UTF-16 surrogates
-    (which JSON can spell but UTF-8 cannot)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def check_text(field: str, value: str | None, limit: int, *, required: bool = True) -> str:
-    if value is not None and not isinstance(value, str):
-        raise ValidationError({field: "must be text"})
-    if value is not None and not storable(value):
-        raise ValidationError({field: "contains characters that cannot be stored"})
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError({field: "must not be empty"})
-    if len(text) > limit:
-        raise ValidationError({field: f"must be at most {limit} characters"})
-    return text
-
-
 def check_interval(value: int | None) -> int | None:
     if value is None:
         return None

@@ -16,9 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import service
-from statuspage.incidents.workflow import CLOSED_STATUSES, Conflict, storable
+from statuspage.incidents.workflow import CLOSED_STATUSES, Conflict
 from statuspage.lib.clock import now
-from statuspage.listening.text import tidy, without_markup
+from statuspage.listening.text import tidy
 from statuspage.models import (
     Channel,
     Component,
@@ -30,8 +30,10 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.subscriptions.service import normalise_email
+from statuspage.text_rules import check_text, plain_line, storable, without_markup
 
 MAX_REPORT = 5_000
+MAX_SOURCE = 4 * MAX_REPORT  # before its markup is removed
 PAGE_SIZE = 50
 REPORTS = "reports"  # the channel filter value for problem reports
 
@@ -75,8 +77,8 @@ def store(channel: Channel, source: str, found: Sequence[Found]) -> int:
             "external_id": f.external_id[:64],
             "conversation_id": _cut(f.conversation_id, 64),
             "author_id": _cut(f.author_id, 64),
-            "author_handle": _cut(f.author_handle, 255),
-            "author_name": _cut(f.author_name, 255),
+            "author_handle": _cut(plain_line(f.author_handle or ""), 255),
+            "author_name": _cut(plain_line(f.author_name or ""), 255),
             "text": tidy(f.text),
             "url": _web_link(f.url),
             "visibility": _cut(f.visibility, 16),
@@ -100,22 +102,27 @@ def store(channel: Channel, source: str, found: Sequence[Found]) -> int:
 
 
 def add_report(*, text: str | None, component_id: str | None, email: str | None) -> InboxItem:
-    """A problem report from the public form. Markup is removed; a report that was only
-    markup (a script, say) is empty and refused."""
+    """A problem report from the public form. Control characters are refused, as in every
+    form; markup is removed, and a report that was only markup (a script, say) is empty and
+    refused."""
     errors: dict[str, str] = {}
-    raw = text if isinstance(text, str) else ""
-    clean = without_markup(raw) if storable(raw) else ""
-    if not storable(raw):
-        errors["text"] = "contains characters that cannot be stored"
-    elif not clean:
-        errors["text"] = "describe what is wrong"
-    elif len(clean) > MAX_REPORT:
-        errors["text"] = f"must be at most {MAX_REPORT} characters"
+    clean = ""
+    try:
+        clean = tidy(without_markup(check_text("text", text, MAX_SOURCE, required=False)))
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    else:
+        if not clean:
+            errors["text"] = "describe what is wrong"
+        elif len(clean) > MAX_REPORT:
+            errors["text"] = f"must be at most {MAX_REPORT} characters"
     component = None
-    if component_id:
+    if component_id and storable(str(component_id)):
         component = db.session.get(Component, str(component_id)[:12])
         if component is None or str(component_id) != component.id:
             errors["component"] = "no such component"
+    elif component_id:
+        errors["component"] = "no such component"
     address = None
     if email and email.strip():
         try:

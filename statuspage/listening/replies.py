@@ -19,7 +19,7 @@ from sqlalchemy import exists, select, update
 
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
-from statuspage.incidents.workflow import CLOSED_STATUSES, Conflict, check_text
+from statuspage.incidents.workflow import CLOSED_STATUSES, Conflict
 from statuspage.lib.clock import now
 from statuspage.lib.timefmt import human
 from statuspage.listening.templates import fill
@@ -39,6 +39,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.outbox import queue_after_commit
+from statuspage.text_rules import check_text
 
 MASTODON_LIMIT = 500  # the common instance limit; a smaller one refuses and shows why
 EMAIL_LIMIT = 5_000

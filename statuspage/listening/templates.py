@@ -15,11 +15,12 @@ from flask import current_app
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents.service import Errors
-from statuspage.incidents.workflow import MAX_NAME, check_text
+from statuspage.incidents.workflow import MAX_NAME
 from statuspage.lib.timefmt import human
 from statuspage.messages import incident_url
 from statuspage.models import InboxItem, Page, ReplyTemplate, User
 from statuspage.models.audit import record
+from statuspage.text_rules import check_line, check_text
 
 MAX_TEMPLATE = 5_000
 VARIABLES = {
@@ -95,7 +96,7 @@ def save(
     if template_id and template is None:
         raise NotFound(f"reply template {template_id}")
     errors = Errors()
-    clean_name = errors.check(check_text, "name", name, MAX_NAME)
+    clean_name = errors.check(check_line, "name", name, MAX_NAME)
     clean_body = errors.check(check_text, "body", body, MAX_TEMPLATE)
     if clean_body:
         errors.check(fields_of, clean_body)

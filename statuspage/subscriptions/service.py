@@ -25,6 +25,7 @@ from statuspage.lib.clock import now
 from statuspage.lib.crypto import new_secret
 from statuspage.models import Channel, Component, Subscriber, SubscriberKind
 from statuspage.models.subscribers import new_nonce
+from statuspage.text_rules import check_line, storable
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_webhook(raw: str) -> str:
-    url = (raw or "").strip()
-    if not url or len(url) > MAX_URL:
+    url = check_line("webhook", raw, MAX_URL, required=False)
+    if not url:
         raise ValidationError({"webhook": f"enter an https URL of at most {MAX_URL} characters"})
     reason = http.check_url(url, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOKS"])
     if reason is not None:
@@ -72,7 +73,8 @@ def check_components(component_ids: Sequence[str] | None) -> list[str] | None:
     ):
         raise ValidationError({"components": "must be a list of component ids"})
     wanted = sorted(set(component_ids))
-    known = set(db.session.scalars(select(Component.id).where(Component.id.in_(wanted))))
+    storable_ids = [c for c in wanted if storable(c)]
+    known = set(db.session.scalars(select(Component.id).where(Component.id.in_(storable_ids))))
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise ValidationError({"components": f"unknown component: {', '.join(unknown[:5])}"})

@@ -106,3 +106,16 @@ def test_the_published_page_links_to_the_form(app, client, components):
     publish()
     page = client.get("/").get_data(as_text=True)
     assert '<a href="/report" class="report">Report a problem</a>' in page
+
+
+def test_control_characters_are_refused_on_the_field(app, client, components):
+    response = report(client, text="it is down\u001b[2J")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "must not contain control characters (U+001B)" in page
+    nul = report(client, text="down", component="\u0000")
+    assert nul.status_code == 422 and "no such component" in nul.get_data(as_text=True)
+    assert stored() == 0
+    kept = report(client, text="line one\r\nline\ttwo")
+    assert kept.status_code == 303
+    assert items()[0].text == "line one\nline two"

@@ -212,3 +212,18 @@ def test_the_dashboard_shows_a_burst_as_one_signal(app, client, cast, wired):
     assert "'example'" not in dashboard  # the search term is in every result by construction
     assert 'href="/admin/inbox?q=broken"' in dashboard
     assert "Inbox <span" in dashboard and "(7)" in dashboard  # new items in the navigation
+
+
+def test_customers_posts_are_cleaned_never_refused(app, wired):
+    channel = listen_on_x()
+    post = Found(
+        "77",
+        "down\u000b again\u0007\r\nreally",
+        T0,
+        author_handle="bob\u0000",
+        author_name="Bob\r\n<b>Builder</b>",
+    )
+    assert inbox.store(channel, "mentions", [post]) == 1
+    (item,) = items()
+    assert item.text == "down again\nreally"
+    assert (item.author_handle, item.author_name) == ("bob", "Bob Builder")

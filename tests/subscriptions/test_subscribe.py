@@ -122,6 +122,9 @@ def test_repeated_requests_send_one_confirmation(client, smtp_ready):
         ({"email": "a@example.net", "components": ["nope00000000"]}, "components"),
         ({"email": "a@example.net", "webhook": "https://example.net/h"}, "email"),
         ({"webhook": "ftp://example.net/h"}, "webhook"),
+        ({"webhook": "https://example.net/h\u000b"}, "webhook"),
+        ({"email": "a\u0001b@example.net"}, "email"),
+        ({"webhook": "https://example.net/h", "components": ["\u0000"]}, "components"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_stored(client, smtp_ready, body, field):
@@ -224,3 +227,11 @@ def test_without_a_proxy_forwarded_addresses_are_ignored(app, client, smtp_ready
     app.config["SUBSCRIBE_RATE_LIMIT"] = "2 per minute"
     codes = [subscribe_via(client, f"203.0.113.{n}", f"c{n}@example.net") for n in range(3)]
     assert codes == [202, 202, 429]
+
+
+def test_the_form_refuses_control_characters_on_the_field(client, smtp_ready):
+    token = csrf(client, "/subscribe")
+    response = client.post("/subscribe", data={"csrf_token": token, "email": "a\u000b@b.net"})
+    assert response.status_code == 422
+    assert "enter a valid email address" in response.get_data(as_text=True)
+    assert subscribers() == []
