@@ -22,6 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from statuspage.lib.markdown import render_markdown
     from statuspage.lib.timefmt import human, machine
     from statuspage.public.site import PublishedSite
+    from statuspage.request_limits import limit_requests
     from statuspage.security_headers import add_security_headers
 
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    limit_requests(app)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)

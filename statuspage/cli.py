@@ -205,27 +205,29 @@ def up(host: str, port: int, web_workers: int, data_dir: str | None) -> None:
         "--without-heartbeat",
         *quiet,
     ]
-    # granian: its Rust HTTP layer keeps the public snapshot fast under a crowd.
+    # granian: its Rust HTTP layer keeps the public snapshot fast under a crowd. It runs the
+    # ASGI front of statuspage/asgi.py, so no thread waits for a slow client's body.
     web = [
         py,
         "-m",
         "granian",
         "--interface",
-        "wsgi",
+        "asgi",
+        "--factory",
         "--host",
         host,
         "--port",
         str(port),
         "--workers",
         str(web_workers),
-        "--blocking-threads",
-        "4",
+        "--http1-header-read-timeout",
+        str(app.config["BODY_TIMEOUT"] * 1000),
         # A worker told to stop while still loading the app can hang; don't wait on it.
         "--workers-kill-timeout",
         "5",
         "--log-level",
         "warning",
-        "statuspage.wsgi:app",
+        "statuspage.asgi:create",
     ]
     supervisor = Supervisor(
         [Child("worker", worker), Child("beat", [*celery, "beat", *quiet]), Child("web", web)],

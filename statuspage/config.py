@@ -135,4 +135,9 @@ def load_config() -> dict[str, Any]:
         "PROXY_HOPS": env_int("STATUSPAGE_PROXY_HOPS", 0),
         "REPORT_RATE_LIMIT": env_str("STATUSPAGE_REPORT_RATE_LIMIT", "3 per minute;20 per hour"),
         "METRICS_TOKEN": env_secret("STATUSPAGE_METRICS_TOKEN"),
+        # Request bodies: the largest allowed (operators' routes take more), and how long
+        # statuspage up waits for one to arrive.
+        "MAX_BODY_BYTES": env_int("STATUSPAGE_MAX_BODY_BYTES", 64 * 1024),
+        "MAX_OPERATOR_BODY_BYTES": env_int("STATUSPAGE_MAX_OPERATOR_BODY_BYTES", 1024 * 1024),
+        "BODY_TIMEOUT": env_int("STATUSPAGE_BODY_TIMEOUT_SECONDS", 10),
     }

@@ -166,15 +166,16 @@ class PublishedSite:
         files[key] = found
         return found
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def respond(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The snapshot's answer (status, headers, body), or None when it has no such file."""
         found = self._lookup(
             environ.get("PATH_INFO") or "/", environ.get("QUERY_STRING", "").startswith("v=")
         )
         if found is None:
-            return self.app(environ, start_response)
+            return None
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "OPTIONS":
-            start_response(
+            return (
                 "204 No Content",
                 [
                     ("Allow", ALLOW),
@@ -183,17 +184,21 @@ class PublishedSite:
                     ("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since"),
                     ("Access-Control-Max-Age", "86400"),
                 ],
+                b"",
             )
-            return []
         if method not in ("GET", "HEAD"):
-            start_response("405 Method Not Allowed", [("Allow", ALLOW), ("Content-Length", "0")])
-            return []
+            return "405 Method Not Allowed", [("Allow", ALLOW), ("Content-Length", "0")], b""
         use_gzip = found.gzip is not None and accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         headers = found.gzip_headers if use_gzip else found.headers
         if found.not_modified(environ, found.gzip_etag if use_gzip else found.etag):
-            start_response("304 Not Modified", [(k, v) for k, v in headers if k in KEEP_ON_304])
-            return []
-        start_response("200 OK", headers)
-        if method == "HEAD":
-            return []
-        return [found.gzip if use_gzip else found.body]
+            return "304 Not Modified", [(k, v) for k, v in headers if k in KEEP_ON_304], b""
+        body = (found.gzip or b"") if use_gzip else found.body
+        return "200 OK", headers, b"" if method == "HEAD" else body
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        answer = self.respond(environ)
+        if answer is None:
+            return self.app(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return [body] if body else []

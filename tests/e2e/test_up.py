@@ -73,9 +73,12 @@ class Running:
 
 
 @pytest.fixture
-def embedded(tmp_path: Path) -> Iterator[Running]:
+def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
+    """``statuspage up`` on a free port; a test's ``up_env`` marker adds settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPAGE_")}
+    marker = request.node.get_closest_marker("up_env")
+    env.update(marker.args[0] if marker else {})
     stderr = (tmp_path / "stderr.log").open("w")
     proc = subprocess.Popen(
         [
@@ -272,3 +275,51 @@ def test_up_refuses_a_port_that_is_taken_before_starting_anything(tmp_path):
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+def _half_sent(embedded: Running, head: bytes, body: bytes) -> socket.socket:
+    port = int(embedded.base.rsplit(":", 1)[1])
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(head.replace(b"\n", b"\r\n") + body)
+    return sock
+
+
+SLOW_SUBSCRIBE = b"""POST /api/subscriptions HTTP/1.1
+Host: status.test
+Content-Type: application/json
+Content-Length: 1000
+
+"""
+
+
+@pytest.mark.up_env({"STATUSPAGE_BODY_TIMEOUT_SECONDS": "3"})
+def test_idle_half_sent_bodies_do_not_stall_the_public_site(embedded):
+    held = [_half_sent(embedded, SLOW_SUBSCRIBE, b"{") for _ in range(50)]
+    try:
+        for path in ("/", "/api/v2/summary.json", "/admin/login"):
+            for _ in range(10):
+                assert requests.get(f"{embedded.base}{path}", timeout=2).status_code == 200
+        held[0].settimeout(10)
+        assert held[0].recv(4096).startswith(b"HTTP/1.1 408")
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_a_50_mib_body_is_refused_before_it_is_sent(embedded):
+    head = SLOW_SUBSCRIBE.replace(b"1000", str(50 * 1024 * 1024).encode())
+    with _half_sent(embedded, head, b"{" * 1024) as sock:
+        sock.settimeout(10)
+        reply = sock.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 413")
+    assert b'"code":"too_large"' in reply
+
+
+def test_deeply_nested_json_is_refused_with_400(embedded):
+    response = requests.post(
+        f"{embedded.base}/api/subscriptions",
+        data="[" * 30_000 + "]" * 30_000,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 400
