@@ -82,12 +82,22 @@ def _embedded_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _private_data_dir(data_dir: Path) -> None:
+    """Embedded mode keeps its database, broker, counters and key where only we read them."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for name in ("statuspage.db", "broker.sqlite", "ratelimits.sqlite"):
+        # SQLite keeps an existing file's mode, and gives its -wal and -shm files the same.
+        os.close(os.open(data_dir / name, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     data_dir = Path(env_str("STATUSPAGE_DATA_DIR", "instance")).resolve()
     database_url = env_str("STATUSPAGE_DATABASE_URL")
     embedded = database_url is None
     if embedded:
+        _private_data_dir(data_dir)
         database_url = f"sqlite:///{data_dir / 'statuspage.db'}"
     secret_key = env_secret("STATUSPAGE_SECRET_KEY")
     if secret_key is None:
@@ -125,7 +135,11 @@ def load_config() -> dict[str, Any]:
             "STATUSPAGE_SUBSCRIBE_RATE_LIMIT", "5 per minute;30 per hour"
         ),
         "RATELIMIT_STORAGE_URI": env_str("STATUSPAGE_RATELIMIT_STORAGE_URL")
-        or (broker_url if broker_url.startswith(("redis://", "rediss://")) else "memory://"),
+        or (
+            broker_url
+            if broker_url.startswith(("redis://", "rediss://"))
+            else f"sqlite:///{data_dir / 'ratelimits.sqlite'}"
+        ),
         # Listening: the inbox of mentions and problem reports, and the metrics endpoint.
         "LISTEN_POLL_INTERVAL": env_int("STATUSPAGE_LISTEN_POLL_SECONDS", 60),
         "SIGNAL_WINDOW_MINUTES": env_int("STATUSPAGE_SIGNAL_WINDOW_MINUTES", 10),

@@ -7,6 +7,7 @@ import re
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -323,3 +324,26 @@ def test_deeply_nested_json_is_refused_with_400(embedded):
         timeout=10,
     )
     assert response.status_code == 400
+
+
+def test_every_web_process_counts_toward_one_rate_limit(embedded):
+    """Five subscription attempts a minute per address, however many web processes answer."""
+    answers = []
+    for _ in range(16):
+        with requests.Session() as fresh:  # a new connection each time, to any web process
+            answers.append(
+                fresh.post(
+                    f"{embedded.base}/api/subscriptions",
+                    json={"email": "reader@example.com"},
+                    timeout=5,
+                ).status_code
+            )
+    assert answers.count(429) == 11, answers
+
+
+def test_the_data_directory_is_readable_by_its_owner_only(embedded):
+    assert stat.S_IMODE(embedded.data_dir.stat().st_mode) == 0o700
+    for name in ("statuspage.db", "broker.sqlite", "ratelimits.sqlite", "secret_key"):
+        assert stat.S_IMODE((embedded.data_dir / name).stat().st_mode) == 0o600, name
+    for wal in embedded.data_dir.glob("*-wal"):
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600, wal.name
