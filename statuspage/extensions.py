@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-from statuspage.broker import transport_for
+from statuspage.broker import EMBEDDED_POLL_SECONDS, transport_for
 
 
 class Base(DeclarativeBase):
@@ -53,7 +53,7 @@ def broker_transport_options(app: Flask) -> dict[str, Any]:
     """Redis redelivers a task a worker never acknowledged after an hour; the embedded
     SQLite broker is polled, often enough that an update is public well within a second."""
     if app.config["BROKER_URL"].startswith("sqlite:"):
-        return {"polling_interval": 0.1}
+        return {"polling_interval": EMBEDDED_POLL_SECONDS}
     return {"visibility_timeout": 3600}
 
 
