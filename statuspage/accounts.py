@@ -1,4 +1,4 @@
-"""Account administration shared by the CLI and the admin, and login throttling."""
+"""Account administration shared by the CLI and the admin, and sign-in throttling."""
 
 from __future__ import annotations
 
@@ -7,27 +7,36 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from statuspage import passwords, sessions
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import ApiToken, LoginAttempt, Role, User
 from statuspage.models.audit import record
 
-MIN_PASSWORD = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Throttling: failures counted in a sliding window, per account and per client address.
-# Attempts live in the database, so every web process and the embedded mode agree.
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
+# Throttling lives in the database, so every web process and the embedded mode agree.
+# Failures of one address on one account make that pair wait, longer after each failure
+# (2 s after the third, doubling to 15 min); another address is not slowed, so nobody can
+# keep an operator out by failing on purpose. One address failing on many accounts is
+# stopped after 20 failures in 15 minutes. Second-factor codes are limited per account:
+# whoever is guessing them already has the password.
+PAIR_WINDOW = timedelta(days=1)
+FREE_FAILURES = 2
+MAX_DELAY = timedelta(minutes=15)
+IP_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_IP = 20
+CODE_WINDOW = timedelta(minutes=15)
+MAX_CODE_FAILURES = 5
+PASSWORD, CODE = "password", "code"
 
 
 class LoginThrottled(Exception):
-    """Too many recent failures; ``retry_at`` is when the oldest one leaves the window."""
+    """Too many recent failures; ``retry_at`` is when the next try is accepted."""
 
     def __init__(self, retry_at: datetime) -> None:
-        super().__init__(f"too many failed logins; try again after {retry_at:%H:%M} UTC")
+        super().__init__(f"too many failed sign-ins; try again after {retry_at:%H:%M:%S} UTC")
         self.retry_at = retry_at
 
 
@@ -37,12 +46,14 @@ def find_user(email: str) -> User | None:
     ).first()
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError({"password": f"must be at least {MIN_PASSWORD} characters"})
-
-
-def create_user(email: str, password: str, role: str, actor: User | None = None) -> User:
+def create_user(
+    email: str,
+    password: str,
+    role: str,
+    actor: User | None = None,
+    *,
+    must_change_password: bool = False,
+) -> User:
     email = email.strip().lower()
     errors: dict[str, str] = {}
     if not _EMAIL.match(email) or len(email) > 255:
@@ -52,12 +63,12 @@ def create_user(email: str, password: str, role: str, actor: User | None = None)
     if role not in tuple(Role):
         errors["role"] = f"must be one of {', '.join(Role)}"
     try:
-        check_password_strength(password)
+        passwords.check_strength(password, hints=(email,))
     except ValidationError as exc:
         errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
-    user = User(email=email, role=Role(role))
+    user = User(email=email, role=Role(role), must_change_password=must_change_password)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -67,10 +78,36 @@ def create_user(email: str, password: str, role: str, actor: User | None = None)
 
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:
-    check_password_strength(password)
+    """Reset a password (CLI or admin): every session of the user ends."""
+    passwords.check_strength(password, hints=(user.email,))
     user.set_password(password)
+    user.must_change_password = False
+    sessions.end_all_sessions(user)
     record(actor, "user.password_reset", "user", str(user.id))
     db.session.commit()
+
+
+def change_password(user: User, current: str, new: str, *, keep: str | None) -> None:
+    """A user changes their own password: the current one is required, and every other
+    session (all but the one whose token hash is ``keep``) ends."""
+    if not user.check_password(current):
+        raise ValidationError({"current_password": "is not your current password"})
+    if new == current:
+        raise ValidationError({"password": "must differ from the current password"})
+    passwords.check_strength(new, hints=(user.email,))
+    user.set_password(new)
+    user.must_change_password = False
+    sessions.end_all_sessions(user, keep=keep)
+    record(user, "user.password_change", "user", str(user.id))
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> int:
+    """End every session of ``user``, this one included; returns how many ended."""
+    ended = sessions.end_all_sessions(user)
+    record(user, "user.sign_out_everywhere", "user", str(user.id), None, {"sessions": ended})
+    db.session.commit()
+    return ended
 
 
 def _active_admins() -> int:
@@ -97,13 +134,14 @@ def change_role(user_id: int, role: str, actor: User | None) -> User:
     if before["role"] == role:
         return user
     user.role = Role(role)
+    sessions.end_all_sessions(user)
     record(actor, "user.role", "user", str(user.id), before, {"role": role})
     db.session.commit()
     return user
 
 
 def set_active(user_id: int, active: bool, actor: User | None) -> User:
-    """Deactivating ends the user's sessions and tokens at their next request."""
+    """Deactivating ends the user's sessions at once and refuses their tokens."""
     user = _get_user(user_id)
     if not active and user.role == Role.ADMIN and user.active and _active_admins() == 1:
         raise ValidationError({"active": "the last active admin cannot be deactivated"})
@@ -111,6 +149,7 @@ def set_active(user_id: int, active: bool, actor: User | None) -> User:
         return user
     before = {"active": user.active}
     user.active = active
+    sessions.end_all_sessions(user)
     record(
         actor,
         "user.activate" if active else "user.deactivate",
@@ -157,55 +196,91 @@ def revoke_token(token_id: int, actor: User | None) -> ApiToken:
     return token
 
 
-def _failures_since(column: object, value: str, since: datetime) -> list[datetime]:
+def _failures(since: datetime, *conditions: object) -> list[datetime]:
     return list(
         db.session.scalars(
             select(LoginAttempt.created_at)
-            .where(
-                column == value, LoginAttempt.created_at > since, LoginAttempt.succeeded.is_(False)
-            )
+            .where(*conditions, LoginAttempt.created_at > since, LoginAttempt.succeeded.is_(False))
             .order_by(LoginAttempt.created_at)
         )
     )
 
 
+def pair_delay(failures: int) -> timedelta:
+    """How long an (address, account) pair waits after its ``failures``-th failure."""
+    if failures <= FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_DELAY)
+
+
 def throttled_until(email: str, ip: str, at: datetime) -> datetime | None:
-    """When this account or address may try again, or None if it may try now."""
-    window_start = at - THROTTLE_WINDOW
+    """When this address may next try a password on this account, or None for now."""
+    pair = (LoginAttempt.email == email, LoginAttempt.ip == ip, LoginAttempt.factor == PASSWORD)
     last_success = db.session.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
-        )
+        select(func.max(LoginAttempt.created_at)).where(*pair, LoginAttempt.succeeded.is_(True))
     )
-    since = max(window_start, last_success) if last_success else window_start
-    for failures, limit in (
-        (_failures_since(LoginAttempt.email, email, since), MAX_FAILURES_PER_ACCOUNT),
-        (_failures_since(LoginAttempt.ip, ip, window_start), MAX_FAILURES_PER_IP),
-    ):
-        if len(failures) >= limit:
-            return failures[-limit] + THROTTLE_WINDOW
+    since = max(at - PAIR_WINDOW, last_success) if last_success else at - PAIR_WINDOW
+    failures = _failures(since, *pair)
+    if failures and failures[-1] + pair_delay(len(failures)) > at:
+        return failures[-1] + pair_delay(len(failures))
+    from_ip = _failures(at - IP_WINDOW, LoginAttempt.ip == ip)
+    if len(from_ip) >= MAX_FAILURES_PER_IP:
+        return from_ip[-MAX_FAILURES_PER_IP] + IP_WINDOW
     return None
 
 
 def authenticate(email: str, password: str, ip: str) -> User | None:
-    """Check a login and record the attempt; raises ``LoginThrottled`` while locked out.
-
-    Throttled attempts are recorded too, so hammering a locked account keeps it locked.
+    """Check a password and record the attempt; raises ``LoginThrottled`` while the
+    address must wait. An unknown or deactivated address costs the same argon2
+    verification as a known one. A user with a second factor is returned without the
+    attempt counting as a success: only the code completes the sign-in.
     """
     at = now()
     email = email.strip().lower()[:255]
     ip = ip[:64]
     retry_at = throttled_until(email, ip, at)
-    user = None if retry_at else find_user(email)
-    ok = user is not None and user.is_active and user.check_password(password)
-    db.session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, created_at=at))
-    if ok:
+    if retry_at is not None:
+        db.session.add(LoginAttempt(email=email, ip=ip, succeeded=False, created_at=at))
+        db.session.commit()
+        raise LoginThrottled(retry_at)
+    user = find_user(email)
+    if user is not None and user.is_active:
+        ok = user.check_password(password)
+    else:
+        ok = passwords.verify(None, password)  # always False, at the same cost
+    complete = ok and user is not None and not user.has_second_factor
+    if not ok or complete:
+        db.session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, created_at=at))
+    if complete:
         assert user is not None
         user.last_login_at = at
         record(user, "user.login", "user", str(user.id))
-    elif retry_at is None and user is not None:
+    elif not ok and user is not None:
         record(user, "user.login_failed", "user", str(user.id))
     db.session.commit()
-    if retry_at:
-        raise LoginThrottled(retry_at)
     return user if ok else None
+
+
+def code_throttled_until(user: User, at: datetime) -> datetime | None:
+    failures = _failures(
+        at - CODE_WINDOW, LoginAttempt.email == user.email, LoginAttempt.factor == CODE
+    )
+    if len(failures) >= MAX_CODE_FAILURES:
+        return failures[-MAX_CODE_FAILURES] + CODE_WINDOW
+    return None
+
+
+def record_code_attempt(user: User, ip: str, ok: bool) -> None:
+    """Record a second-factor attempt; a good one completes the sign-in."""
+    at = now()
+    db.session.add(
+        LoginAttempt(email=user.email, ip=ip[:64], factor=CODE, succeeded=ok, created_at=at)
+    )
+    if ok:
+        user.last_login_at = at
+        record(user, "user.login", "user", str(user.id))
+        # The password step of this pair counts as good now too.
+        db.session.add(LoginAttempt(email=user.email, ip=ip[:64], succeeded=True, created_at=at))
+    else:
+        record(user, "user.login_failed", "user", str(user.id), None, {"factor": CODE})
+    db.session.commit()

@@ -146,7 +146,8 @@ def publish(app: Flask) -> None:
 
 
 def _prepare_embedded(app: Flask) -> tuple[str, str | None]:
-    """Migrate, seed demo data and an admin on first run; return the admin login."""
+    """Migrate and seed demo data; on first run create the admin and return its password,
+    to be shown once: it is stored only as a hash and must be changed at first sign-in."""
     from flask_migrate import upgrade
 
     from statuspage import accounts
@@ -157,17 +158,12 @@ def _prepare_embedded(app: Flask) -> tuple[str, str | None]:
 
     upgrade(revision="heads")
     seed_demo_components()
-    password_file = Path(app.config["DATA_DIR"]) / "admin-password"
-    if accounts.find_user(ADMIN_EMAIL) is None and not password_file.exists():
+    password = None
+    if accounts.find_user(ADMIN_EMAIL) is None:
         password = secrets.token_urlsafe(12)
-        accounts.create_user(ADMIN_EMAIL, password, "admin")
-        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(password)
-    password = password_file.read_text().strip() if password_file.exists() else None
-    user = accounts.find_user(ADMIN_EMAIL)
-    if password and (user is None or not user.check_password(password)):
-        password = None  # changed since first run; the file no longer tells the truth
+        accounts.create_user(ADMIN_EMAIL, password, "admin", must_change_password=True)
+    # Earlier versions kept the first password in plain text here.
+    (Path(app.config["DATA_DIR"]) / "admin-password").unlink(missing_ok=True)
     page_id = Page.get().id
     db.session.commit()
     do_publish()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,10 @@ def load_config() -> dict[str, Any]:
     broker_url = env_str("STATUSPAGE_BROKER_URL") or f"sqlite:///{data_dir / 'broker.sqlite'}"
     base_url = (env_str("STATUSPAGE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     secure = base_url.startswith("https://")
+    idle_minutes = env_int("STATUSPAGE_SESSION_IDLE_MINUTES", 30)
+    max_hours = env_int("STATUSPAGE_SESSION_MAX_HOURS", 12)
+    if idle_minutes < 1 or max_hours < 1:
+        raise ConfigError("STATUSPAGE_SESSION_IDLE_MINUTES and _MAX_HOURS must be at least 1")
     return {
         "DATA_DIR": str(data_dir),
         "EMBEDDED": embedded,
@@ -127,6 +132,20 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Admin sessions: ended after this long unused, and this long after sign-in.
+        "SESSION_IDLE_MINUTES": idle_minutes,
+        "SESSION_MAX_HOURS": max_hours,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=max_hours),
+        # Sign-in through an OpenID Connect provider (off unless an issuer is set).
+        "OIDC_ISSUER": env_str("STATUSPAGE_OIDC_ISSUER"),
+        "OIDC_CLIENT_ID": env_str("STATUSPAGE_OIDC_CLIENT_ID"),
+        "OIDC_CLIENT_SECRET": env_secret("STATUSPAGE_OIDC_CLIENT_SECRET"),
+        "OIDC_ALLOWED_DOMAINS": [
+            d.strip().lower()
+            for d in (env_str("STATUSPAGE_OIDC_ALLOWED_DOMAINS") or "").split(",")
+            if d.strip()
+        ],
+        "OIDC_PROVIDER_NAME": env_str("STATUSPAGE_OIDC_PROVIDER_NAME", "single sign-on"),
         # Delivery channels and subscriptions.
         "ALLOW_PRIVATE_WEBHOOKS": env_bool("STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS", False),
         "X_API_URL": env_str("STATUSPAGE_X_API_URL", "https://api.twitter.com"),

@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from statuspage.extensions import db
 from statuspage.lib.crypto import SecretError, reencrypt
-from statuspage.models import Channel, Subscriber
+from statuspage.models import Channel, Subscriber, User
 from statuspage.models.audit import record
 
 
 @dataclass
 class Rotation:
     rotated: int = 0
-    unreadable: list[str] = field(default_factory=list)  # "channel 3", "subscriber 17"
+    unreadable: list[str] = field(default_factory=list)  # "channel 3", "subscriber 17", "user 2"
 
 
 def rotate_secrets() -> Rotation:
@@ -34,6 +34,10 @@ def rotate_secrets() -> Rotation:
             for s in db.session.scalars(
                 select(Subscriber).where(Subscriber.secret_encrypted.is_not(None))
             )
+        ),
+        *(
+            (f"user {u.id}", u, "totp_secret_encrypted")
+            for u in db.session.scalars(select(User).where(User.totp_secret_encrypted.is_not(None)))
         ),
     ]
     for name, row, column in stored:

@@ -1,10 +1,12 @@
 from statuspage.admin import (  # noqa: F401  (each module registers its views on bp)
+    account,
     audit,
     components,
     incident_templates,
     incidents,
     maintenance,
     settings,
+    signin,
     users,
 )
 from statuspage.admin.routes import bp

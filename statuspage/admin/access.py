@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 
-from statuspage.extensions import db, login_manager
+from statuspage import sessions
+from statuspage.extensions import login_manager
 from statuspage.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -20,8 +21,8 @@ login_manager.session_protection = "strong"
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    """Signed in only while the session the cookie names is open (see sessions.py)."""
+    return sessions.resume(int(user_id))
 
 
 def require(role: Role) -> Callable[[F], F]:

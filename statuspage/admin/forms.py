@@ -14,13 +14,15 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from statuspage.accounts import MIN_PASSWORD
+from statuspage import passwords
 from statuspage.incidents.templates import TEMPLATE_STATUSES
 from statuspage.incidents.workflow import (
     INCIDENT_IMPACTS,
@@ -58,7 +60,40 @@ def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)]
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired(), Length(max=32)],
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)]
+    )
+
+
+class PasswordChangeForm(ConfirmPasswordForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH)],
+        description=f"At least {passwords.MIN_LENGTH} characters; common passwords are refused.",
+    )
+
+
+class TwoFactorRolesForm(FlaskForm):
+    roles = SelectMultipleField(
+        "Roles that must sign in with a second factor",
+        choices=_choices(tuple(Role)),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
 
 
 class IncidentForm(FlaskForm):
@@ -185,7 +220,9 @@ class UserForm(FlaskForm):
     email = EmailField("Email", validators=line_rules(255))
     role = SelectField("Role", choices=_choices(tuple(Role)), default="responder")
     password = PasswordField(
-        "Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD)]
+        "Initial password",
+        validators=[DataRequired(), Length(min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH)],
+        description="The user changes it at first sign-in.",
     )
 
 

@@ -1,7 +1,7 @@
 """Operator views: they validate input and call the domain services, nothing more.
 
-This module holds the blueprint, sign-in and the dashboard; each area of the admin has
-its own module registering on ``bp``.
+This module holds the blueprint and the dashboard; each area of the admin (sign-in in
+``signin.py``) has its own module registering on ``bp``.
 """
 
 from __future__ import annotations
@@ -13,19 +13,15 @@ from flask import (
     abort,
     flash,
     has_request_context,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
-from statuspage import accounts
 from statuspage.admin.access import require
-from statuspage.admin.forms import LoginForm
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import cadence
@@ -107,35 +103,6 @@ def show_errors(form: FlaskForm, exc: ValidationError) -> None:
             target.errors = [*target.errors, message]
         else:
             flash(f"{field}: {message}", "error")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> ResponseReturnValue:
-    form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.authenticate(
-                form.email.data, form.password.data, request.remote_addr or "unknown"
-            )
-        except accounts.LoginThrottled as exc:
-            form.password.errors = [
-                f"Too many failed attempts; try again after {exc.retry_at:%H:%M} UTC."
-            ]
-            return render_template("admin/login.html", form=form), TOO_MANY
-        if user is not None:
-            login_user(user)
-            return redirect(url_for("admin.dashboard"))
-        form.password.errors = ["Wrong email or password."]
-        return render_template("admin/login.html", form=form), 401
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/login.html", form=form), status
-
-
-@bp.post("/logout")
-@require(Role.VIEWER)
-def logout() -> ResponseReturnValue:
-    logout_user()
-    return redirect(url_for("admin.login"))
 
 
 @bp.get("/")

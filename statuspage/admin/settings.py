@@ -1,4 +1,4 @@
-"""The page's settings: its name and time zone."""
+"""The page's settings: its name and time zone, and which roles need a second factor."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from statuspage import two_factor
 from statuspage.admin.access import require
-from statuspage.admin.forms import PageForm
+from statuspage.admin.forms import PageForm, TwoFactorRolesForm
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
@@ -30,4 +31,28 @@ def settings() -> ResponseReturnValue:
             flash("Settings saved; the page is being re-published.", "ok")
             return redirect(url_for("admin.settings"))
     status = UNPROCESSABLE if request.method == "POST" else 200
-    return render_template("admin/settings.html", form=form, page=page, zones=time_zones()), status
+    return _page(form, status)
+
+
+def _page(form: PageForm, status: int, roles_form: TwoFactorRolesForm | None = None):  # type: ignore[no-untyped-def]
+    if roles_form is None:
+        roles_form = TwoFactorRolesForm(roles=sorted(two_factor.required_roles()))
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        roles_form=roles_form,
+        page=Page.get(),
+        zones=time_zones(),
+    ), status
+
+
+@bp.post("/settings/two-factor")
+@require(Role.ADMIN)
+def two_factor_roles() -> ResponseReturnValue:
+    """Users of the chosen roles are sent to set up a second factor after signing in."""
+    form = TwoFactorRolesForm()
+    if form.validate_on_submit():
+        two_factor.set_required_roles(form.roles.data or [], current_user)
+        flash("Second factor requirement saved.", "ok")
+        return redirect(url_for("admin.settings"))
+    return _page(PageForm(obj=Page.get()), UNPROCESSABLE, form)

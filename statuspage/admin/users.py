@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from statuspage import accounts
+from statuspage import accounts, two_factor
 from statuspage.admin.access import require
 from statuspage.admin.forms import ActionForm, RoleForm, TokenForm, UserForm
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
@@ -43,7 +43,13 @@ def create_user() -> ResponseReturnValue:
     form = UserForm()
     if form.validate_on_submit():
         try:
-            accounts.create_user(form.email.data, form.password.data, form.role.data, current_user)
+            accounts.create_user(
+                form.email.data,
+                form.password.data,
+                form.role.data,
+                current_user,
+                must_change_password=True,
+            )
         except ValidationError as exc:
             db.session.rollback()
             show_errors(form, exc)
@@ -119,3 +125,18 @@ def create_token(user_id: int) -> ResponseReturnValue:
 @require(Role.ADMIN)
 def revoke_token(token_id: int) -> ResponseReturnValue:
     return _act(lambda: f"Token {accounts.revoke_token(token_id, current_user).name} revoked.")
+
+
+@bp.post("/users/<int(max=2147483647):user_id>/two-factor/remove")
+@require(Role.ADMIN)
+def remove_two_factor(user_id: int) -> ResponseReturnValue:
+    """For a user who lost both the app and the recovery codes."""
+
+    def action() -> str:
+        user = db.session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"user {user_id}")
+        two_factor.disable(user, current_user)
+        return f"Second factor of {user.email} removed."
+
+    return _act(action)

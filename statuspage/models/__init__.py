@@ -1,6 +1,13 @@
 """All tables, imported together so Alembic and the app see one complete metadata."""
 
-from statuspage.models.accounts import ApiToken, LoginAttempt, Role, User
+from statuspage.models.accounts import (
+    ApiToken,
+    LoginAttempt,
+    RecoveryCode,
+    Role,
+    User,
+    UserSession,
+)
 from statuspage.models.audit import AuditEvent
 from statuspage.models.channels import (
     AlertKind,
@@ -72,10 +79,12 @@ __all__ = [
     "IncidentUpdate",
     "IncidentUpdateRevision",
     "LoginAttempt",
+    "RecoveryCode",
     "MetricRollup",
     "Page",
     "PublishRequest",
     "Role",
     "TargetKind",
     "User",
+    "UserSession",
 ]

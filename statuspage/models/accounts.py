@@ -7,17 +7,15 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from statuspage import passwords
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models.types import UTCDateTime
 
-_hasher = PasswordHasher()
 TOKEN_PREFIX = "sp_"
 
 
@@ -40,6 +38,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set for a password someone else chose (the first admin, users added in the admin):
+    # the next sign-in leads to changing it before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # TOTP: the secret is sealed like channel credentials; enrolment is complete once a
+    # code was confirmed. The last accepted time step makes each code usable once.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
@@ -47,15 +53,17 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        try:
-            _hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        if not passwords.verify(self.password_hash, password):
             return False
-        if _hasher.check_needs_rehash(self.password_hash):
+        if passwords.hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
         return True
 
@@ -99,8 +107,41 @@ class ApiToken(db.Model):
         return token if token is not None and token.user.is_active else None
 
 
+class UserSession(db.Model):
+    """One signed-in browser; the cookie holds the token whose hash is stored here."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the TOTP code; stored as a hash, shown once."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginAttempt(db.Model):
-    """Every login try, kept in the database so throttling holds across web processes."""
+    """Every sign-in try, kept in the database so throttling holds across web processes.
+
+    ``factor`` is ``password`` (or an identity provider's answer) or ``code`` (the second
+    factor), which is throttled separately.
+    """
 
     __tablename__ = "login_attempt"
     __table_args__ = (
@@ -111,5 +152,6 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255))
     ip: Mapped[str] = mapped_column(String(64))
+    factor: Mapped[str] = mapped_column(String(16), default="password")
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

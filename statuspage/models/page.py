@@ -18,6 +18,8 @@ class Page(db.Model):
     id: Mapped[str] = mapped_column(PublicId, primary_key=True, default=new_public_id)
     name: Mapped[str] = mapped_column(String(255), default="Status")
     time_zone: Mapped[str] = mapped_column(String(64), default="Etc/UTC")
+    # Roles (comma-separated) whose users must sign in with a second factor.
+    two_factor_roles: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -73,14 +74,12 @@ class Running:
         return any(i["name"] == name for i in doc["incidents"])
 
 
-@pytest.fixture
-def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
-    """``statuspage up`` on a free port; a test's ``up_env`` marker adds settings."""
-    port = free_port()
+def launch(
+    data_dir: Path, port: int, stderr: IO[str], settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``statuspage up``; returns it and what it printed up to "press Ctrl-C"."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPAGE_")}
-    marker = request.node.get_closest_marker("up_env")
-    env.update(marker.args[0] if marker else {})
-    stderr = (tmp_path / "stderr.log").open("w")
+    env.update(settings or {})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -90,7 +89,7 @@ def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running
             "--port",
             str(port),
             "--data-dir",
-            str(tmp_path / "data"),
+            str(data_dir),
         ],
         env=env,
         cwd=ROOT,
@@ -104,7 +103,16 @@ def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running
         line = proc.stdout.readline()
         assert line, f"statuspage up exited early: {lines}"
         lines.append(line.strip())
-    output = "\n".join(lines)
+    return proc, "\n".join(lines)
+
+
+@pytest.fixture
+def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
+    """``statuspage up`` on a free port; a test's ``up_env`` marker adds settings."""
+    port = free_port()
+    marker = request.node.get_closest_marker("up_env")
+    stderr = (tmp_path / "stderr.log").open("w")
+    proc, output = launch(tmp_path / "data", port, stderr, marker.args[0] if marker else None)
     email, password = re.search(r"admin login: (\S+) / (\S+)", output).groups()
     page_id = re.search(r"page id: (\w+)", output).group(1)
     base = f"http://127.0.0.1:{port}"
@@ -137,6 +145,12 @@ def test_an_incident_opened_in_the_admin_is_public_within_two_seconds(embedded: 
         page.get_by_label("Email").fill(embedded.email)
         page.get_by_label("Password").fill(embedded.password)
         page.get_by_role("button", name="Log in").click()
+        # The printed password must be replaced before anything else.
+        page.wait_for_url(f"{embedded.base}/admin/account")
+        page.get_by_label("Current password").fill(embedded.password)
+        page.get_by_label("New password").fill("the operator's own passphrase")
+        page.get_by_role("button", name="Change password").click()
+        page.wait_for_url(f"{embedded.base}/admin/account")
         page.get_by_role("link", name="Open incident").click()
         page.get_by_label("Title").fill("Payments are failing")
         page.get_by_label("Impact").select_option("critical")
@@ -174,6 +188,25 @@ def _identity(pid: str) -> tuple[str, str] | None:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     return None if fields[0] == "Z" else (pid, fields[19])
+
+
+def test_the_first_admin_password_is_shown_once_and_kept_nowhere(embedded: Running):
+    stored = [
+        path
+        for path in embedded.data_dir.rglob("*")
+        if path.is_file() and embedded.password.encode() in path.read_bytes()
+    ]
+    assert stored == []
+    embedded.proc.send_signal(signal.SIGINT)
+    embedded.proc.wait(timeout=30)
+    with (embedded.data_dir.parent / "again.log").open("w") as stderr:
+        again, output = launch(embedded.data_dir, free_port(), stderr)
+        again.send_signal(signal.SIGINT)
+        again.wait(timeout=30)
+        assert again.stdout is not None
+        again.stdout.close()
+    assert embedded.password not in output
+    assert "reset with: statuspage set-password" in output
 
 
 def test_ctrl_c_stops_web_worker_and_beat(embedded: Running):
