@@ -22,6 +22,7 @@ from statuspage.models import (
 )
 from statuspage.models.channels import ALERT_KINDS
 from statuspage.outbox import queue_after_commit
+from statuspage.text_rules import one_line
 
 TRANSPORT = {"slack": "slack", "webhook": "webhook", "email-smtp": "email"}
 
@@ -58,7 +59,9 @@ def alert_operators(incident_id: str, kind: AlertKind, text: str) -> list[Delive
     for channel in channels:
         if channel.id in already:
             continue
-        alert = OperatorAlert(update_id=latest.id, channel_id=channel.id, kind=kind, text=text)
+        alert = OperatorAlert(
+            update_id=latest.id, channel_id=channel.id, kind=kind, text=one_line(text)
+        )
         db.session.add(alert)
         db.session.flush()
         rows.append(

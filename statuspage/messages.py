@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 
 from statuspage.lib.timefmt import human
 from statuspage.models import ComponentStatus, Impact, IncidentStatus, IncidentUpdate, Page
+from statuspage.text_rules import one_line, strip_controls
 
 ELLIPSIS = "…"
 URL_WEIGHT = 23  # X (t.co) and Mastodon count every link as 23 characters
@@ -92,19 +93,21 @@ def incident_url(incident_id: str) -> str:
 
 
 def build_facts(update: IncidentUpdate) -> MessageFacts:
+    """Names are made one plain line and bodies lose control characters here, whatever a
+    stored row holds, so no channel (an email subject above all) can be broken by one."""
     incident = update.incident
     first = min(incident.updates, key=lambda u: u.created_at)
     return MessageFacts(
         incident_id=incident.id,
-        incident_name=incident.name,
+        incident_name=one_line(incident.name),
         impact=Impact(incident.impact),
         update_id=update.id,
         status=IncidentStatus(update.status),
-        body=update.body,
+        body=strip_controls(update.body),
         components=tuple(
             ComponentFact(
                 id=a.component.id,
-                name=a.component.display_name,
+                name=one_line(a.component.display_name),
                 old_status=ComponentStatus(a.old_status),
                 new_status=ComponentStatus(a.new_status),
             )
@@ -114,7 +117,7 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
         created_at=update.created_at,
         url=f"{incident_url(incident.id)}#update-{update.id}",
         is_first=first.id == update.id,
-        page_name=Page.get().name,
+        page_name=one_line(Page.get().name),
         incident_url=incident_url(incident.id),
     )
 

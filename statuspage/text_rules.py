@@ -136,11 +136,17 @@ def without_markup(text: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """A stored name as one line without control characters, whatever it holds (rows
+    stored before these rules, or written around them): for subjects and messages, whose
+    channels escape markup their own way."""
+    return re.sub(r"\s{2,}", " ", _LINE_BAD.sub(" ", text or "")).strip()
+
+
 def plain_line(text: str) -> str:
-    """A stored name as one line of plain text, whatever it holds (rows stored before
-    these rules, or written around them): for titles, subjects and posts."""
-    flat = _LINE_BAD.sub(" ", without_markup(text or ""))
-    return re.sub(r"\s{2,}", " ", _TAG.sub(lambda m: "< " + m.group()[1:], flat)).strip()
+    """A stored name as one line of plain text, markup removed: for feed titles, which
+    readers would show or refuse as HTML."""
+    return one_line(_TAG.sub(lambda m: "< " + m.group()[1:], without_markup(text or "")))
 
 
 def xml_safe(text: str) -> str:

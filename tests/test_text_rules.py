@@ -14,6 +14,7 @@ from statuspage.text_rules import (
     TEXT_PATTERN,
     check_line,
     check_text,
+    one_line,
     plain_line,
     strip_controls,
     xml_safe,
@@ -113,6 +114,7 @@ def test_a_limit_counts_what_was_sent():
 
 def test_cleaners_make_stored_rows_safe_to_render():
     assert plain_line("a\u000bb\r\nc <b>bold</b>\u2028d") == "a b c bold d"
+    assert one_line("a\u000bb\r\nc <b>bold</b>\u2028d") == "a b c <b>bold</b> d"
     assert plain_line("a < b &amp; c") == "a < b & c"
     assert strip_controls("a\u0000b\u001bc\r\nd\te") == "abc\nd\te"
     assert xml_safe("a\u000bb\ufffec\td\U0001f600") == "abc\td\U0001f600"

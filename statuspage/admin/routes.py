@@ -6,11 +6,13 @@ This module holds the blueprint and the dashboard; each area of the admin (sign-
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     has_request_context,
     render_template,
@@ -28,6 +30,7 @@ from statuspage.incidents import cadence
 from statuspage.incidents.workflow import CLOSED_STATUSES
 from statuspage.lib.clock import now
 from statuspage.models import Component, ComponentGroup, Incident, Page, Role
+from statuspage.publishing.quarantine import read_problems
 from statuspage.text_rules import storable
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -69,7 +72,8 @@ def _storable_input() -> None:
 
 @bp.app_context_processor
 def _banner() -> dict[str, Any]:
-    """Every admin page shows the incidents whose next update is due soon or overdue."""
+    """Every admin page shows the incidents whose next update is due soon or overdue, and
+    the records the public page leaves out because they cannot be rendered."""
     if not has_request_context() or request.blueprint != "admin":
         return {}
     if not current_user.is_authenticated:
@@ -77,6 +81,7 @@ def _banner() -> dict[str, Any]:
     at = now()
     return {
         "attention": [(i, cadence.state(i, at)) for i in cadence.attention(at)],
+        "unpublished": read_problems(Path(current_app.config["PUBLISH_DIR"])),
         "now": at,
     }
 

@@ -30,7 +30,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.subscriptions.service import normalise_email
-from statuspage.text_rules import check_text, plain_line, storable, without_markup
+from statuspage.text_rules import check_text, one_line, storable, without_markup
 
 MAX_REPORT = 5_000
 MAX_SOURCE = 4 * MAX_REPORT  # before its markup is removed
@@ -77,8 +77,8 @@ def store(channel: Channel, source: str, found: Sequence[Found]) -> int:
             "external_id": f.external_id[:64],
             "conversation_id": _cut(f.conversation_id, 64),
             "author_id": _cut(f.author_id, 64),
-            "author_handle": _cut(plain_line(f.author_handle or ""), 255),
-            "author_name": _cut(plain_line(f.author_name or ""), 255),
+            "author_handle": _cut(one_line(f.author_handle or ""), 255),
+            "author_name": _cut(one_line(f.author_name or ""), 255),
             "text": tidy(f.text),
             "url": _web_link(f.url),
             "visibility": _cut(f.visibility, 16),

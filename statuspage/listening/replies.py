@@ -39,7 +39,7 @@ from statuspage.models import (
 )
 from statuspage.models.audit import record
 from statuspage.outbox import queue_after_commit
-from statuspage.text_rules import check_text
+from statuspage.text_rules import check_text, one_line
 
 MASTODON_LIMIT = 500  # the common instance limit; a smaller one refuses and shows why
 EMAIL_LIMIT = 5_000
@@ -239,7 +239,7 @@ def facts_for(delivery: Delivery) -> ReplyFacts | None:
     item = reply.item
     facts = ReplyFacts(text=reply.text)
     if item.kind == ItemKind.REPORT:
-        subject = f"Re: your problem report to {Page.get().name}"
+        subject = f"Re: your problem report to {one_line(Page.get().name)}"
         return replace(facts, email=item.contact_email, subject=subject)
     visibility = None
     if item.kind == ItemKind.MASTODON:

@@ -20,7 +20,7 @@ from statuspage.lib.timefmt import human
 from statuspage.messages import incident_url
 from statuspage.models import InboxItem, Page, ReplyTemplate, User
 from statuspage.models.audit import record
-from statuspage.text_rules import check_line, check_text
+from statuspage.text_rules import check_line, check_text, one_line
 
 MAX_TEMPLATE = 5_000
 VARIABLES = {
@@ -60,14 +60,14 @@ def values_for(item: InboxItem) -> dict[str, str]:
     base = current_app.config["BASE_URL"]
     values = {
         "author": item.author if item.author_handle or item.author_name else "there",
-        "page_name": Page.get().name,
+        "page_name": one_line(Page.get().name),
         "status_url": base + "/",
         "report_url": base + "/report",
     }
     incident = item.incident
     if incident is not None:
         values.update(
-            incident_name=incident.name,
+            incident_name=one_line(incident.name),
             incident_url=incident_url(incident.id),
             incident_status=str(incident.status).replace("_", " "),
             next_update=human(incident.next_update_due) or "when there is news",

@@ -327,6 +327,7 @@ class ChannelThread(db.Model):
 class AlertKind(StrEnum):
     REMINDER = "reminder"  # the promised next update is due soon
     OVERDUE = "overdue"  # the promised next update time has passed
+    UNPUBLISHED = "unpublished"  # the public page leaves the incident out: it cannot render
 
 
 class OperatorAlert(db.Model):

@@ -10,6 +10,7 @@ from statuspage.lib.clock import iso
 from statuspage.models import Component, ComponentStatus
 from statuspage.publishing.api_v2 import status_doc
 from statuspage.publishing.state import PublicState
+from statuspage.text_rules import xml_safe
 
 # Colour per Statuspage indicator; the badge also says the status in words.
 INDICATOR_COLOURS = {
@@ -36,8 +37,8 @@ def _text_width(text: str) -> int:
 def badge(label: str, message: str, indicator: str) -> bytes:
     left, right = _text_width(label), _text_width(message)
     svg = current_app.jinja_env.get_template("public/badge.svg").render(
-        label=label,
-        message=message,
+        label=xml_safe(label),
+        message=xml_safe(message),
         colour=INDICATOR_COLOURS[indicator],
         left=left,
         right=right,

@@ -1,5 +1,8 @@
 """RSS 2.0 and Atom 1.0 history feeds, site-wide and per component, built with feedgen.
 
+Titles are plain text (no control characters, no markup, which feed readers would show
+or refuse) and no text carries a character XML cannot hold, whatever a stored row holds.
+
 A feed reader is a subscriber too, so each *update* is an entry (not each incident): a
 reader sees "Monitoring" and "Resolved" as news, not as a silent edit of an old item. An
 entry's id is the permalink of its update, unique and stable across re-publishes. Feeds
@@ -15,6 +18,7 @@ from feedgen.feed import FeedGenerator
 from statuspage.models import Incident, IncidentUpdate
 from statuspage.publishing.pages import feed_context, templates
 from statuspage.publishing.state import PublicState
+from statuspage.text_rules import plain_line, xml_safe
 
 FEED_UPDATES = 100
 COMPONENT_FEED_UPDATES = 25
@@ -36,9 +40,9 @@ def update_url(state: PublicState, incident: Incident, update: IncidentUpdate) -
 def _feed(state: PublicState, title: str, path: str, description: str) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(f"{state.base_url}{path}")
-    feed.title(title)
-    feed.subtitle(description)
-    feed.author({"name": state.page.name, "uri": state.base_url})
+    feed.title(plain_line(title))
+    feed.subtitle(plain_line(description))
+    feed.author({"name": plain_line(state.page.name), "uri": state.base_url})
     feed.link(href=f"{state.base_url}/", rel="alternate")
     feed.language("en")
     feed.generator("statuspage")
@@ -77,8 +81,8 @@ def build(
     atom.link(href=f"{state.base_url}{path}.atom", rel="self", type="application/atom+xml")
     for incident, update in entries:
         link = update_url(state, incident, update)
-        title_text = f"{incident.name} — {update.status.replace('_', ' ').capitalize()}"
-        content = contents(incident, update)
+        title_text = plain_line(f"{incident.name} — {update.status.replace('_', ' ').capitalize()}")
+        content = xml_safe(contents(incident, update))
         for feed in (rss, atom):
             entry = feed.add_entry(order="append")
             entry.guid(link, permalink=True)

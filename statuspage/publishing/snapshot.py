@@ -27,7 +27,13 @@ from flask import current_app
 
 from statuspage.extensions import db
 from statuspage.publishing import api_v2, embed, feeds, pages
-from statuspage.publishing.state import load_state
+from statuspage.publishing.quarantine import (
+    Problem,
+    read_problems,
+    record_problems,
+    render_site,
+)
+from statuspage.publishing.state import PublicState, load_state
 
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
@@ -51,9 +57,14 @@ def _json(doc: object) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def render_files() -> dict[str, bytes]:
-    """Every public file of the current state, keyed by its path in the snapshot."""
+def render_files(known: list[Problem] | None = None) -> tuple[dict[str, bytes], list[Problem]]:
+    """Every public file of the current state, keyed by its path in the snapshot, and the
+    records left out because they cannot be rendered (see quarantine)."""
     state = load_state(current_app.config["BASE_URL"])
+    return render_site(render_state, state, known or [])
+
+
+def render_state(state: PublicState) -> dict[str, bytes]:
     status = api_v2.status_doc(state)
     files = {f"api/v2/{name}": _json(doc) for name, doc in api_v2.documents(state).items()}
     files["widget.json"] = _json(embed.widget_doc(state))
@@ -129,7 +140,7 @@ def publish(publish_dir: Path | None = None) -> Path:
         target = snapshots / f"{time.time_ns():020d}"
         target.mkdir()
         try:
-            files = render_files()
+            files, problems = render_files(read_problems(root))
             db.session.commit()  # the page row, when this render created it
             write_files(target, files, served)
         except BaseException:
@@ -140,6 +151,8 @@ def publish(publish_dir: Path | None = None) -> Path:
         link.symlink_to(Path(SNAPSHOTS) / target.name)
         os.replace(link, root / CURRENT)
         _prune(snapshots, target)
+        record_problems(root, problems)
+        db.session.commit()  # the operator alerts about records left out
     return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -134,6 +135,24 @@ class PublicState:
     def everything(self) -> list[Incident]:
         return [*self.incidents, *self.maintenances]
 
+    def without(self, incident_ids: Set[str], component_ids: Set[str]) -> PublicState:
+        """This state with some incidents and components left out (a fresh object, so
+        nothing computed from the full state carries over)."""
+        kept = [c for c in self.components if c.id not in component_ids]
+        groups = [
+            GroupView(g.group, [c for c in g.members if c.id not in component_ids])
+            for g in self.groups
+        ]
+        return _assembled(
+            self.page,
+            self.base_url,
+            self.at,
+            [g for g in groups if g.members or not g.group.components],
+            [c for c in self.ungrouped if c.id not in component_ids],
+            [i for i in self.everything if i.id not in incident_ids],
+            {c.id: self.uptime[c.id] for c in kept if c.id in self.uptime},
+        )
+
     def past_days(self, days: int = PAST_DAYS) -> list[tuple[date, list[Incident]]]:
         """The last few days, each with the closed incidents and maintenances that began on
         it (open ones are shown in full above)."""
@@ -188,24 +207,39 @@ def load_state(base_url: str, at: datetime | None = None) -> PublicState:
     everything = db.session.scalars(
         db.select(Incident).options(*_update_options()).order_by(Incident.created_at.desc())
     ).all()
+    group_views = [GroupView(g, list(g.components)) for g in groups]
+    state = _assembled(page, base_url, at, group_views, list(ungrouped), list(everything), {})
+    state.uptime = load_uptime(state.components, at)
+    return state
+
+
+def _assembled(
+    page: Page,
+    base_url: str,
+    at: datetime,
+    groups: list[GroupView],
+    ungrouped: list[Component],
+    everything: list[Incident],
+    uptime: dict[str, Uptime],
+) -> PublicState:
+    """A state from its rows: incidents apart from maintenances, groups and ungrouped
+    components in page order."""
     incidents = [i for i in everything if i.impact != Impact.MAINTENANCE]
     maintenances = sorted(
         (i for i in everything if i.impact == Impact.MAINTENANCE),
         key=lambda m: m.scheduled_for or m.created_at,
         reverse=True,
     )
-    group_views = [GroupView(g, list(g.components)) for g in groups]
-    top: list[GroupView | Component] = [*group_views, *ungrouped]
+    top: list[GroupView | Component] = [*groups, *ungrouped]
     top.sort(key=lambda x: x.group.position if isinstance(x, GroupView) else x.position)
-    state = PublicState(
+    return PublicState(
         page=page,
         base_url=base_url,
         at=at,
-        groups=group_views,
-        ungrouped=list(ungrouped),
+        groups=groups,
+        ungrouped=ungrouped,
         incidents=incidents,
         maintenances=maintenances,
+        uptime=uptime,
         top_level=top,
     )
-    state.uptime = load_uptime(state.components, at)
-    return state

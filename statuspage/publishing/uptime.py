@@ -8,6 +8,7 @@ not count. ``RULE`` is printed on the page so readers can check the arithmetic.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,6 +17,8 @@ from sqlalchemy import func, select
 
 from statuspage.extensions import db
 from statuspage.models import Component, ComponentStatus, ComponentStatusChange
+
+log = logging.getLogger(__name__)
 
 DAYS = 90
 WEIGHTS = {ComponentStatus.MAJOR_OUTAGE: 1.0, ComponentStatus.PARTIAL_OUTAGE: 0.3}
@@ -135,6 +138,28 @@ def compute(
     return Uptime(list(by_day.values()))
 
 
+def _uptime(
+    component: Component,
+    raw: list[tuple[datetime, str, str | None]],
+    last_before: str | None,
+    at: datetime,
+    days: int,
+) -> Uptime:
+    history = [(t, ComponentStatus(new), old and ComponentStatus(old)) for t, new, old in raw]
+    if last_before is not None:
+        opening = ComponentStatus(last_before)
+    elif history and history[0][2] is not None:
+        opening = history[0][2]
+    elif history:
+        opening = history[0][1]
+    else:
+        opening = ComponentStatus(component.status)
+    since = component.created_at
+    if component.start_date is not None:
+        since = datetime.combine(component.start_date, time(), tzinfo=UTC)
+    return compute(since, [(t, s) for t, s, _ in history], opening, at, days)
+
+
 def load_uptime(components: list[Component], at: datetime, days: int = DAYS) -> dict[str, Uptime]:
     """Uptime of every component, from two queries over the window's history."""
     begin = window_start(at, days)
@@ -152,26 +177,17 @@ def load_uptime(components: list[Component], at: datetime, days: int = DAYS) -> 
             select(change.component_id, change.new_status).where(change.id.in_(last_before))
         ).all()
     )
-    in_window: dict[str, list[tuple[datetime, ComponentStatus, ComponentStatus | None]]] = (
-        defaultdict(list)
-    )
+    in_window: dict[str, list[tuple[datetime, str, str | None]]] = defaultdict(list)
     for component_id, created_at, old_status, new_status in rows:
-        in_window[component_id].append(
-            (created_at, ComponentStatus(new_status), old_status and ComponentStatus(old_status))
-        )
+        in_window[component_id].append((created_at, new_status, old_status))
     result = {}
     for component in components:
-        history = in_window.get(component.id, [])
-        if component.id in before:
-            opening = ComponentStatus(before[component.id])
-        elif history and history[0][2] is not None:
-            opening = history[0][2]
-        elif history:
-            opening = history[0][1]
-        else:
-            opening = ComponentStatus(component.status)
-        since = component.created_at
-        if component.start_date is not None:
-            since = datetime.combine(component.start_date, time(), tzinfo=UTC)
-        result[component.id] = compute(since, [(t, s) for t, s, _ in history], opening, at, days)
+        try:
+            result[component.id] = _uptime(
+                component, in_window.get(component.id, []), before.get(component.id), at, days
+            )
+        except ValueError:
+            # A status no vocabulary knows: the component gets no uptime, so rendering it
+            # fails and publishing leaves it out (see quarantine), not the whole page.
+            log.warning("component %s has a status history that cannot be read", component.id)
     return result

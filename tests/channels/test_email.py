@@ -8,12 +8,12 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.incidents import service
-from statuspage.models import Component, DeliveryState, SubscriberKind
+from statuspage.models import Component, DeliveryState, Incident, SubscriberKind
 from statuspage.subscriptions import links
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.conftest import free_port
@@ -228,3 +228,21 @@ def test_without_8bitmime_other_text_goes_quoted_printable(app, components, wire
     assert "Zahlungen schlagen fehl – wir prüfen es." in text
     html = part(message, "html")
     assert "Zahlungen schlagen fehl – wir prüfen es." in html
+
+
+def test_a_line_break_stored_in_a_name_never_breaks_the_subject(app, components, wired):
+    connect(wired, "smtp")
+    add_subscriber(SubscriberKind.EMAIL, "reader@example.net")
+    incident = open_incident()
+    db.session.execute(
+        update(Incident)
+        .where(Incident.id == incident.id)
+        .values(name="Outage\r\nBcc: x@evil.example\u000b")
+    )
+    db.session.commit()
+    for row in rows("email"):
+        deliver(row)
+    assert {r.state for r in rows("email")} == {DeliveryState.SENT}
+    (mail,) = wired["smtp"].to("reader@example.net")
+    assert mail.message["Subject"] == "[Status] Investigating: Outage Bcc: x@evil.example"
+    assert mail.message["Bcc"] is None and mail.recipients == ["reader@example.net"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import update
+
 from statuspage.alerts import alert_operators
 from statuspage.extensions import db
 from statuspage.messages import incident_url
-from statuspage.models import AlertKind, Channel, DeliveryState
+from statuspage.models import AlertKind, Channel, DeliveryState, Incident
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
@@ -88,7 +90,9 @@ def test_a_name_never_becomes_slack_markup_in_any_field(app, cast, components, w
     channel = connect(wired, "slack")["slack"]
     channel.operator_alerts = True
     db.session.commit()
-    incident = open_incident(name=HOSTILE_NAME)
+    incident = open_incident()
+    db.session.execute(update(Incident).where(Incident.id == incident.id).values(name=HOSTILE_NAME))
+    db.session.commit()
     alert_operators(incident.id, AlertKind.REMINDER, f"{HOSTILE_NAME} needs an update")
     for row in rows("slack"):
         deliver(row)

@@ -221,7 +221,7 @@ def test_customers_posts_are_cleaned_never_refused(app, wired):
         "down\u000b again\u0007\r\nreally",
         T0,
         author_handle="bob\u0000",
-        author_name="Bob\r\n<b>Builder</b>",
+        author_name="Bob\r\nBuilder\u0007",
     )
     assert inbox.store(channel, "mentions", [post]) == 1
     (item,) = items()

@@ -45,10 +45,10 @@ def test_unchanged_files_are_shared_with_the_previous_snapshot(app, components):
 def test_a_failed_render_leaves_the_served_snapshot_alone(app, components, monkeypatch):
     served = publish()
 
-    def broken() -> dict:
+    def broken(state) -> dict:
         raise RuntimeError("template error")
 
-    monkeypatch.setattr(snapshot, "render_files", broken)
+    monkeypatch.setattr(snapshot, "render_state", broken)
     with pytest.raises(RuntimeError):
         publish()
     root = publish_dir(app)
