@@ -53,12 +53,14 @@ class HttpError(Exception):
         status: int | None = None,
         retry_at: datetime | None = None,
         permanent: bool = False,
+        unknown_outcome: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.retry_at = retry_at
         self.permanent = permanent
+        self.unknown_outcome = unknown_outcome  # sent, but no whole answer came back
 
 
 # Forms that carry an IPv4 address inside IPv6: the IPv4 address decides.
@@ -210,22 +212,68 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _URL.sub(lambda m: redact_url(m.group(0)), text)
 
 
-def retry_at_from(headers: Mapping[str, str]) -> datetime | None:
-    """When the far end asked us to come back: ``Retry-After`` (seconds or HTTP date)."""
-    raw = headers.get("Retry-After")
+# Rate-limit headers that name when to come back, as the far ends we speak to spell them:
+# Retry-After (RFC 9110: seconds or an HTTP date), RateLimit-Reset (IETF draft: seconds),
+# X-RateLimit-Reset (epoch seconds on GitHub-style APIs, an ISO 8601 time on Mastodon) and
+# x-rate-limit-reset (X: epoch seconds).
+RESET_HEADERS = ("retry-after", "ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset")
+_EPOCH_FLOOR = 1_000_000_000  # larger numbers are Unix times (after 2001), smaller are seconds
+
+
+def retryable_status(status: int) -> bool:
+    """Whether an HTTP error status may succeed later: timeouts, conflicts, "too early",
+    rate limits and server errors; any other 4xx will not."""
+    return status in (408, 409, 425, 429) or status >= 500
+
+
+def status_text(far_end: str, status: int) -> str:
+    """How a retryable error status reads in the ledger."""
+    if status == 429:
+        return f"{far_end} rate limit reached (429)"
+    if status >= 500:
+        return f"{far_end} server error {status}"
+    return f"{far_end} answered {status}"
+
+
+def reset_at(headers: Mapping[str, str], at: datetime | None = None) -> datetime | None:
+    """When the far end asked us to come back, from whichever reset headers it sent.
+
+    Numbers are seconds from now, or a Unix time when they are that large; text is an ISO
+    8601 time or an HTTP date. The latest time named wins, so no header is retried early;
+    the result lies between now (``at``) and ``MAX_RETRY_AFTER`` from now.
+    """
+    at = at or datetime.now(UTC)
+    named = {name.lower(): value for name, value in headers.items()}
+    times = [
+        when for name in RESET_HEADERS if (when := _moment(named.get(name, ""), at)) is not None
+    ]
+    if not times:
+        return None
+    return min(max(max(times), at), at + MAX_RETRY_AFTER)
+
+
+def _moment(raw: str, at: datetime) -> datetime | None:
+    raw = raw.strip()
     if not raw:
         return None
-    at = datetime.now(UTC)
-    if raw.strip().isdigit():
-        when = at + timedelta(seconds=int(raw.strip()))
+    try:
+        number = float(raw)
+    except ValueError:
+        pass
     else:
+        if not 0 <= number < 1e11:  # also refuses nan and inf
+            return None
+        if number >= _EPOCH_FLOOR:
+            return datetime.fromtimestamp(number, UTC)
+        return at + timedelta(seconds=number)
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
         try:
             when = parsedate_to_datetime(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-    return min(max(when, at), at + MAX_RETRY_AFTER)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def epoch_to_datetime(value: float) -> datetime:
@@ -322,7 +370,8 @@ def post(
     **kwargs: Any,
 ) -> requests.Response:
     """POST and classify the outcome: 2xx returns; anything else raises HttpError with a
-    redacted message, ``retry_at`` from 429/503 Retry-After, and 4xx marked permanent.
+    redacted message, ``retry_at`` from the reset headers, 4xx (but 408, 409, 425 and 429)
+    marked permanent, and a request sent without a whole answer marked ``unknown_outcome``.
 
     Redirects are not followed: a receiver that moved must be reconfigured, and a body
     re-sent to wherever a Location points is how a public endpoint aims a delivery inward.
@@ -333,7 +382,9 @@ def post(
         response = http.post(url, **kwargs)
     except requests.RequestException as exc:
         message = describe_failure(exc, secrets)
-        raise HttpError(message, permanent=message.startswith("refused: ")) from None
+        if never_sent(exc):
+            raise HttpError(message, permanent=message.startswith("refused: ")) from None
+        raise HttpError(f"no answer after sending ({message})", unknown_outcome=True) from None
     if 200 <= response.status_code < 300:
         return response
     snippet = redact(response.text[:200].strip(), secrets)
@@ -343,10 +394,12 @@ def post(
     status = response.status_code
     if 300 <= status < 400:
         message += " (redirects are not followed)"
-    retryable = status in (408, 409, 425, 429) or status >= 500
     response.close()
     raise HttpError(
-        message, status=status, retry_at=retry_at_from(response.headers), permanent=not retryable
+        message,
+        status=status,
+        retry_at=reset_at(response.headers),
+        permanent=not retryable_status(status),
     )
 
 

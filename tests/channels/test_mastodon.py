@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from email.utils import formatdate
 
+import pytest
 from sqlalchemy import update
 
 from statuspage.extensions import db
@@ -61,6 +62,32 @@ def test_a_timeout_is_resent_with_the_same_key_and_posts_once(app, components, w
     posts = fake.received("POST", "/api/v1/statuses")
     assert len(posts) == 2 and len({p.header("Idempotency-Key") for p in posts}) == 1
     assert len(fake.statuses) == 1 and row.external_id == fake.statuses[0]["id"]
+
+
+@pytest.mark.parametrize("cut", ["connection", "body"])
+def test_a_cut_answer_is_resent_with_the_same_key_and_the_thread_goes_on(
+    app, components, wired, cut
+):
+    fake = wired["mastodon"]
+    connect(wired, "mastodon")
+    # The status is made, then the answer is cut mid-body (or arrives as half a document).
+    fake.script("POST", "/api/v1/statuses", Reply(process=True, cut=cut))
+    incident = open_incident()
+    deliver(rows("mastodon")[0])
+    row = rows("mastodon")[0]
+    assert row.state == DeliveryState.FAILED and "Mastodon" in row.last_error
+    assert len(fake.statuses) == 1
+    make_due(row)
+    deliver(row)
+    row = rows("mastodon")[0]
+    posts = fake.received("POST", "/api/v1/statuses")
+    assert len(posts) == 2 and {p.header("Idempotency-Key") for p in posts} == {row.idempotency_key}
+    assert len(fake.statuses) == 1
+    assert (row.state, row.external_id) == (DeliveryState.SENT, fake.statuses[0]["id"])
+
+    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
+    deliver(rows("mastodon")[1])
+    assert [s["in_reply_to_id"] for s in fake.statuses] == [None, fake.statuses[0]["id"]]
 
 
 def test_it_honours_x_ratelimit_reset(app, components, wired):

@@ -125,12 +125,29 @@ def test_urls_and_secrets_are_redacted():
     assert text == "failed for https://h.test/a/… with token ***"
 
 
-def test_retry_after_in_seconds_and_as_a_date():
-    soon = http.retry_at_from({"Retry-After": "120"})
-    assert timedelta(seconds=118) < soon - datetime.now(UTC) <= timedelta(seconds=120)
-    later = http.retry_at_from({"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})
-    assert later - datetime.now(UTC) <= http.MAX_RETRY_AFTER
-    assert http.retry_at_from({}) is None
+@pytest.mark.parametrize(
+    "headers, seconds",
+    [
+        ({"Retry-After": "120"}, 120),
+        ({"retry-after": "Sat, 01 Jan 2033 00:02:00 GMT"}, 120),
+        ({"RateLimit-Reset": "45"}, 45),
+        ({"X-RateLimit-Reset": "1988150520"}, 120),  # 2033-01-01T00:02:00Z, epoch seconds
+        ({"x-rate-limit-reset": "1988150520"}, 120),
+        ({"X-RateLimit-Reset": "2033-01-01T00:02:00.000Z"}, 120),
+        ({"X-RateLimit-Reset": "90"}, 90),  # small numbers count from now
+        ({"Retry-After": "30", "X-RateLimit-Reset": "2033-01-01T00:01:00Z"}, 60),  # latest
+        ({"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}, http.MAX_RETRY_AFTER.total_seconds()),
+        ({"X-RateLimit-Reset": "2020-01-01T00:00:00Z"}, 0),  # past: now
+    ],
+)
+def test_every_reset_header_form_names_the_same_moment(headers, seconds):
+    at = datetime(2033, 1, 1, tzinfo=UTC)
+    assert http.reset_at(headers, at) == at + timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value", ["", "soon", "-5", "nan", "inf", "1e400", "Wed, 99 Foo"])
+def test_unreadable_reset_headers_name_no_moment(value):
+    assert http.reset_at({"Retry-After": value, "X-RateLimit-Reset": value}) is None
 
 
 def test_signatures_bind_the_body_and_the_time():

@@ -50,6 +50,9 @@ class Reply:
     delay: float = 0.0  # answer late (after doing the work), to play a client timeout
     before: Callable[[], None] | None = None  # e.g. kill a worker between send and reply
     process: bool = False  # do the route's work anyway, then send this reply
+    # "connection": promise the whole body, send half and hang up; "body": send half of the
+    # body as if it were all (a garbled answer).
+    cut: str | None = None
 
 
 class FakeServer:
@@ -96,12 +99,17 @@ class FakeServer:
                 payload = reply.body
                 if reply.json is not None:
                     payload = json.dumps(reply.json).encode()
+                length = len(payload)
+                if reply.cut is not None:
+                    payload = payload[: len(payload) // 2]
+                    length = length if reply.cut == "connection" else len(payload)
+                    self.close_connection = True
                 try:
                     self.send_response(reply.status)
                     headers = {"Content-Type": "application/json", **reply.headers}
                     for name, value in headers.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(payload)))
+                    self.send_header("Content-Length", str(length))
                     self.end_headers()
                     self.wfile.write(payload)
                 except OSError:
@@ -173,5 +181,6 @@ class FakeServer:
                 headers={**done.headers, **scripted.headers},
                 delay=scripted.delay,
                 before=scripted.before,
+                cut=scripted.cut,
             )
         return scripted

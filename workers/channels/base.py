@@ -16,9 +16,10 @@ from statuspage.models import Channel, Delivery, OperatorAlert, Subscriber
 
 class DeliveryError(Exception):
     """A send failed. ``permanent`` means retrying cannot help (bad credentials, 4xx);
-    ``retry_at`` is when the far end said to come back (429 reset, Retry-After);
-    ``unknown_outcome`` means the request went out but no answer came back (read timeout),
-    so the post may exist: channels that cannot dedupe must not send it again blindly."""
+    ``retry_at`` is when the far end said to come back (any reset header of a 429 or 5xx);
+    ``unknown_outcome`` means the request went out but no whole answer came back (a read
+    timeout, a cut or unreadable body), so the post may exist: channels that dedupe send it
+    again with the same key, the others must not send it again blindly."""
 
     def __init__(
         self,
@@ -36,7 +37,12 @@ class DeliveryError(Exception):
 
     @classmethod
     def from_http(cls, exc: http.HttpError) -> DeliveryError:
-        return cls(exc.message, permanent=exc.permanent, retry_at=exc.retry_at)
+        return cls(
+            exc.message,
+            permanent=exc.permanent,
+            retry_at=exc.retry_at,
+            unknown_outcome=exc.unknown_outcome,
+        )
 
 
 @dataclass(frozen=True)

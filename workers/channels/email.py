@@ -98,9 +98,11 @@ class Mailer:
             self.smtp.close()
             self.smtp = None
 
-    def failure(self, exc: BaseException) -> DeliveryError:
+    def failure(self, exc: BaseException, *, unknown_outcome: bool = False) -> DeliveryError:
         text = http.redact(f"{type(exc).__name__}: {exc}", self.keys.values())
-        return DeliveryError(f"SMTP {self.config['host']}: {text[:300]}")
+        return DeliveryError(
+            f"SMTP {self.config['host']}: {text[:300]}", unknown_outcome=unknown_outcome
+        )
 
     def from_header(self) -> str:
         return formataddr((self.config.get("from_name") or Page.get().name, self.sender))
@@ -135,7 +137,8 @@ class Mailer:
         except smtplib.SMTPDataError as exc:
             raise _refusal(exc.smtp_code, exc.smtp_error, "message") from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionLost(self.failure(exc)) from None
+            # Lost mid-message: the server may have taken it; the same Message-ID goes again.
+            raise ConnectionLost(self.failure(exc, unknown_outcome=True)) from None
 
 
 class ConnectionLost(Exception):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import mastodon as mastodon_py
+import requests
 
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
@@ -39,15 +42,24 @@ class Mastodon(HttpTransport):
     safe_to_resend = True
     threaded = True
 
-    def _client(self, channel: Channel, session: http.Session) -> mastodon_py.Mastodon:
-        return mastodon_py.Mastodon(
-            api_base_url=channel.config["base_url"],
-            access_token=channel_secrets(channel).get("access_token"),
-            session=session,
-            ratelimit_method="throw",  # a worker slot must never sleep out a rate limit
-            request_timeout=session.default_timeout[1],
-            version_check_mode="none",
-        )
+    @contextmanager
+    def _connect(self, channel: Channel) -> Iterator[mastodon_py.Mastodon]:
+        """A client on a fresh guarded session; Mastodon.py's errors leave as DeliveryError."""
+        with self.session() as session:
+            answers: list[requests.Response] = []
+            session.hooks["response"].append(lambda response, *_, **__: answers.append(response))
+            client = mastodon_py.Mastodon(
+                api_base_url=channel.config["base_url"],
+                access_token=channel_secrets(channel).get("access_token"),
+                session=session,
+                ratelimit_method="throw",  # a worker slot must never sleep out a rate limit
+                request_timeout=session.default_timeout[1],
+                version_check_mode="none",
+            )
+            try:
+                yield client
+            except mastodon_py.MastodonError as exc:
+                raise self._error(exc, answers, channel) from None
 
     def char_limit(self, client: mastodon_py.Mastodon, base_url: str) -> int:
         """The instance's own limit (``GET /api/v2/instance``), cached for an hour."""
@@ -61,67 +73,76 @@ class Mastodon(HttpTransport):
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
         reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
-        with self.session() as session:
-            client = self._client(channel, session)
-            try:
-                limit = self.char_limit(client, channel.config["base_url"])
-                status = client.status_post(
-                    fit("mastodon", facts, limit, mastodon_length),
-                    in_reply_to_id=reply_to,
-                    visibility=channel.config.get("visibility") or "public",
-                    language=channel.config.get("language") or None,
-                    idempotency_key=delivery.idempotency_key,
-                )
-            except mastodon_py.MastodonError as exc:
-                raise self._error(exc, client, channel) from None
+        with self._connect(channel) as client:
+            limit = self.char_limit(client, channel.config["base_url"])
+            status = client.status_post(
+                fit("mastodon", facts, limit, mastodon_length),
+                in_reply_to_id=reply_to,
+                visibility=channel.config.get("visibility") or "public",
+                language=channel.config.get("language") or None,
+                idempotency_key=delivery.idempotency_key,
+            )
         return SendResult(external_id=str(status["id"]), external_url=status.get("url"))
 
     def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
         """A reply to the customer's status, no more visible than theirs; the text starts
         with their handle, since Mastodon notifies only mentioned accounts."""
         channel = load_channel(delivery.channel_id)
-        with self.session() as session:
-            client = self._client(channel, session)
-            try:
-                status = client.status_post(
-                    reply.text,
-                    in_reply_to_id=reply.in_reply_to,
-                    visibility=reply.visibility or "public",
-                    language=channel.config.get("language") or None,
-                    idempotency_key=delivery.idempotency_key,
-                )
-            except mastodon_py.MastodonError as exc:
-                raise self._error(exc, client, channel) from None
+        with self._connect(channel) as client:
+            status = client.status_post(
+                reply.text,
+                in_reply_to_id=reply.in_reply_to,
+                visibility=reply.visibility or "public",
+                language=channel.config.get("language") or None,
+                idempotency_key=delivery.idempotency_key,
+            )
         return SendResult(external_id=str(status["id"]), external_url=status.get("url"))
 
     def test(self, channel: Channel, recipient: str) -> str:
         """Checks the token with ``verify_credentials``: a test toot would be public noise."""
-        with self.session() as session:
-            client = self._client(channel, session)
-            try:
-                account = client.account_verify_credentials()
-                limit = self.char_limit(client, channel.config["base_url"])
-            except mastodon_py.MastodonError as exc:
-                raise self._error(exc, client, channel) from None
+        with self._connect(channel) as client:
+            account = client.account_verify_credentials()
+            limit = self.char_limit(client, channel.config["base_url"])
         return f"Connected as @{account['acct']}; posts up to {limit} characters."
 
     @staticmethod
     def _error(
-        exc: mastodon_py.MastodonError, client: mastodon_py.Mastodon, channel: Channel
+        exc: mastodon_py.MastodonError, answers: list[requests.Response], channel: Channel
     ) -> DeliveryError:
+        """Mastodon.py keeps an error's status but not its headers; ``answers`` holds the
+        responses it received, the last one being the answer to the failed request."""
         secrets = channel_secrets(channel).values()
-        if isinstance(exc, mastodon_py.MastodonRatelimitError):
-            reset = client.ratelimit_reset
-            retry_at = http.epoch_to_datetime(reset) if reset else None
-            return DeliveryError("Mastodon rate limit reached (429)", retry_at=retry_at)
-        if isinstance(exc, mastodon_py.MastodonServerError):
-            return DeliveryError(f"Mastodon server error {exc.args[1]}")
+        headers = answers[-1].headers if answers else {}
         if isinstance(exc, mastodon_py.MastodonNetworkError):
-            text = "timed out" if "timed out" in str(exc).lower() else str(exc)
-            return DeliveryError("Mastodon unreachable: " + http.redact(text, secrets)[:300])
-        if isinstance(exc, mastodon_py.MastodonAPIError) and len(exc.args) >= 4:
+            cause = exc.__context__  # Mastodon.py wraps the requests error without "from"
+            if not isinstance(cause, requests.RequestException):
+                text = http.redact(str(exc), secrets)[:300]
+            elif http.never_sent(cause):
+                text = http.describe_failure(cause, secrets)
+                return DeliveryError(
+                    "Mastodon unreachable: " + text, permanent=text.startswith("refused: ")
+                )
+            else:
+                text = http.describe_failure(cause, secrets)
             return DeliveryError(
-                http.redact(f"Mastodon refused the post ({exc.args[1]}): {exc.args[3]}", secrets),
+                f"no answer from Mastodon after sending ({text})", unknown_outcome=True
+            )
+        if isinstance(exc, mastodon_py.MastodonRatelimitError):
+            return DeliveryError(http.status_text("Mastodon", 429), retry_at=http.reset_at(headers))
+        if isinstance(exc, mastodon_py.MastodonAPIError) and len(exc.args) >= 4:
+            status = int(exc.args[1])
+            if http.retryable_status(status):
+                return DeliveryError(
+                    http.status_text("Mastodon", status), retry_at=http.reset_at(headers)
+                )
+            return DeliveryError(
+                http.redact(f"Mastodon refused the post ({status}): {exc.args[3]}", secrets),
                 permanent=True,
             )
-        return DeliveryError(http.redact(f"Mastodon: {exc}", secrets)[:300], permanent=True)
+        if isinstance(exc, mastodon_py.MastodonIllegalArgumentError):
+            return DeliveryError(http.redact(f"Mastodon: {exc}", secrets)[:300], permanent=True)
+        # A 2xx whose body could not be read: the post may exist, and the same key finds it.
+        return DeliveryError(
+            http.redact(f"Mastodon's answer could not be read: {exc.args[0]}", secrets)[:300],
+            unknown_outcome=True,
+        )

@@ -76,7 +76,9 @@ class X(HttpTransport):
                 )
             except Exception as exc:
                 raise self._error(exc, channel) from None
-        tweet_id = str(response.data["id"])
+        tweet_id = str((response.data or {}).get("id") or "")
+        if not tweet_id:
+            raise DeliveryError("X's answer names no post", unknown_outcome=True)
         return SendResult(external_id=tweet_id, external_url=TWEET_URL.format(id=tweet_id))
 
     def test(self, channel: Channel, recipient: str) -> str:
@@ -91,16 +93,15 @@ class X(HttpTransport):
     @staticmethod
     def _error(exc: Exception, channel: Channel) -> DeliveryError:
         secrets = channel_secrets(channel).values()
-        if isinstance(exc, tweepy.TooManyRequests):
-            reset = http.epoch_to_datetime(exc.reset_time) if exc.reset_time else None
-            return DeliveryError("X rate limit reached (429)", retry_at=reset)
-        if isinstance(exc, tweepy.TwitterServerError):
-            retry_at = http.retry_at_from(exc.response.headers)
-            return DeliveryError(f"X server error {exc.response.status_code}", retry_at=retry_at)
         if isinstance(exc, tweepy.HTTPException):
+            status = exc.response.status_code
+            if http.retryable_status(status):
+                return DeliveryError(
+                    http.status_text("X", status), retry_at=http.reset_at(exc.response.headers)
+                )
             detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
             return DeliveryError(
-                http.redact(f"X refused the post ({exc.response.status_code}): {detail}", secrets),
+                http.redact(f"X refused the post ({status}): {detail}", secrets),
                 permanent=True,
             )
         if http.never_sent(exc):
