@@ -14,7 +14,17 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app; ``config`` overrides settings read from the environment."""
-    from statuspage import admin, api, metrics, models, outbox, public, reports, subscriptions  # noqa: F401
+    from statuspage import (  # noqa: F401
+        admin,
+        api,
+        integrations,
+        metrics,
+        models,
+        outbox,
+        public,
+        reports,
+        subscriptions,
+    )
     from statuspage.admin import channels, inbox  # noqa: F401  (views on the admin blueprint)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
@@ -48,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     subscriptions.init_app(app)
     app.register_blueprint(reports.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(integrations.bp)
     add_security_headers(app)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]

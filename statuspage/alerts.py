@@ -1,4 +1,5 @@
-"""Alerts to the operators themselves (not the public): "the next update is due soon".
+"""Alerts to the operators themselves (not the public): "the next update is due soon",
+"alerts opened a draft incident", "a vendor's component changed".
 
 The cadence beat calls ``alert_operators`` inside its transaction; each enabled channel
 marked for operator alerts (Slack, webhook, SMTP to the responders) gets an
@@ -9,7 +10,7 @@ and kind is harmless: the alert goes out once per channel.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from statuspage.extensions import db
 from statuspage.models import (
@@ -39,6 +40,24 @@ def alert_operators(incident_id: str, kind: AlertKind, text: str) -> list[Delive
     ).first()
     if latest is None:
         return []
+    already = select(OperatorAlert.channel_id).where(
+        OperatorAlert.update_id == latest.id, OperatorAlert.kind == kind
+    )
+    return _queue(already, kind, text, update_id=latest.id)
+
+
+def notify_operators(subject: str, kind: AlertKind, text: str, link: str) -> list[Delivery]:
+    """Queue ``text`` about something not public (a draft, a vendor's change) to every
+    operator-alert channel, in the caller's transaction. ``subject`` names the thing
+    (e.g. ``draft:<id>``); each (subject, kind) goes out once per channel. ``link`` is the
+    admin path where the operator acts on it."""
+    already = select(OperatorAlert.channel_id).where(
+        OperatorAlert.subject == subject, OperatorAlert.kind == kind
+    )
+    return _queue(already, kind, text, subject=subject, link=link)
+
+
+def _queue(already: Select, kind: AlertKind, text: str, **about: str) -> list[Delivery]:
     channels = db.session.scalars(
         select(Channel)
         .where(
@@ -48,25 +67,17 @@ def alert_operators(incident_id: str, kind: AlertKind, text: str) -> list[Delive
         )
         .order_by(Channel.id)
     ).all()
-    already = set(
-        db.session.scalars(
-            select(OperatorAlert.channel_id).where(
-                OperatorAlert.update_id == latest.id, OperatorAlert.kind == kind
-            )
-        )
-    )
+    sent = set(db.session.scalars(already))
     rows = []
     for channel in channels:
-        if channel.id in already:
+        if channel.id in sent:
             continue
-        alert = OperatorAlert(
-            update_id=latest.id, channel_id=channel.id, kind=kind, text=one_line(text)
-        )
+        alert = OperatorAlert(channel_id=channel.id, kind=kind, text=one_line(text), **about)
         db.session.add(alert)
         db.session.flush()
         rows.append(
             Delivery(
-                update_id=latest.id,
+                update_id=about.get("update_id"),
                 target_kind=TargetKind.ALERT,
                 target_id=alert.id,
                 channel_id=channel.id,

@@ -120,6 +120,20 @@ def create_token(app: Flask, email: str, name: str) -> None:
     click.echo(accounts.create_token(user, check_line("name", name, 255)))
 
 
+@main.command("create-integration")
+@click.argument("kind", type=click.Choice(["alertmanager", "grafana", "generic"]))
+@click.option("--name", required=True, help="What sends the alerts, e.g. the Alertmanager's name.")
+@with_app
+def create_integration(app: Flask, kind: str, name: str) -> None:
+    """Create an alert integration; the last line printed is the URL to POST alerts to."""
+    from statuspage.integrations import registry
+
+    integration, secret = registry.create(actor=None, kind=kind, name=name)
+    click.echo(f"created {integration.kind_label} integration “{integration.name}”")
+    click.echo(f"or POST to {registry.bearer_url()} with Authorization: Bearer {secret}")
+    click.echo(registry.intake_url(secret))
+
+
 @main.command("rotate-secrets")
 @with_app
 def rotate_secrets(app: Flask) -> None:

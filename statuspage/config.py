@@ -173,4 +173,9 @@ def load_config() -> dict[str, Any]:
         "MAX_BODY_BYTES": env_int("STATUSPAGE_MAX_BODY_BYTES", 64 * 1024),
         "MAX_OPERATOR_BODY_BYTES": env_int("STATUSPAGE_MAX_OPERATOR_BODY_BYTES", 1024 * 1024),
         "BODY_TIMEOUT": env_int("STATUSPAGE_BODY_TIMEOUT_SECONDS", 10),
+        # Alert intake: per integration, and the largest body an alert sender may post.
+        "INTEGRATION_RATE_LIMIT": env_str(
+            "STATUSPAGE_INTEGRATION_RATE_LIMIT", "120 per minute;3000 per hour"
+        ),
+        "INTEGRATION_MAX_BYTES": env_int("STATUSPAGE_INTEGRATION_MAX_BYTES", 1024 * 1024),
     }

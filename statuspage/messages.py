@@ -22,7 +22,14 @@ from flask import current_app
 from markdown_it import MarkdownIt
 
 from statuspage.lib.timefmt import human
-from statuspage.models import ComponentStatus, Impact, IncidentStatus, IncidentUpdate, Page
+from statuspage.models import (
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    IncidentUpdate,
+    OperatorAlert,
+    Page,
+)
 from statuspage.text_rules import one_line, strip_controls
 
 ELLIPSIS = "…"
@@ -226,3 +233,12 @@ def fit(
 def admin_incident_url(incident_id: str) -> str:
     """Operator alerts link to the incident in the admin, where the next update is posted."""
     return f"{current_app.config['BASE_URL']}/admin/incidents/{incident_id}"
+
+
+def notice_text(alert: OperatorAlert) -> str:
+    """An operator alert about something not public: its text and where to act on it."""
+    return render_file("messages/notice.txt", text=alert.text, admin_url=admin_url(alert)).strip()
+
+
+def admin_url(alert: OperatorAlert) -> str:
+    return f"{current_app.config['BASE_URL']}{alert.link or '/admin/'}"

@@ -103,13 +103,15 @@ def _deliver_one(delivery_id: int, transport: Transport) -> None:
                 raise DeliveryError("the reply was removed", permanent=True)
             result = transport.send_reply(claimed, reply)
         else:
-            facts = build_facts(claimed.update)
+            # An operator alert about a draft or a vendor's change has no update behind it.
+            facts = build_facts(claimed.update) if claimed.update is not None else None
             if claimed.target_kind == TargetKind.ALERT:
                 alert = db.session.get(OperatorAlert, claimed.target_id)
                 if alert is None:
                     raise DeliveryError("the alert was removed", permanent=True)
                 result = transport.send_alert(claimed, facts, alert)
             else:
+                assert facts is not None
                 result = transport.send(claimed, facts)
     except DeliveryError as exc:
         _failed([claimed], exc, transport)

@@ -4,6 +4,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     components,
     incident_templates,
     incidents,
+    integrations,
     maintenance,
     settings,
     signin,

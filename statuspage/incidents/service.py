@@ -171,6 +171,8 @@ def write_update(
             set_component_status(component, new_status, cause, at, update)
     incident.status = status
     incident.updated_at = at
+    if incident.first_posted_at is None:
+        incident.first_posted_at = at
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
         incident.monitoring_at = at
     incident.resolved_at = at if status in workflow.CLOSED_STATUSES else None
@@ -199,8 +201,14 @@ def open_incident(
     update_interval: int | None = None,
     notify: bool = True,
     channels: Sequence[int] | None = None,
+    problem_started_at: datetime | None = None,
+    incident_id: str | None = None,
 ) -> Incident:
-    """Open an incident with its first public update."""
+    """Open an incident with its first public update.
+
+    ``problem_started_at`` is when the problem began, if known (time to first post);
+    ``incident_id`` is given by a draft that becomes this incident, in the caller's
+    transaction, which this call commits."""
     errors = Errors()
     clean_name = errors.check(check_line, "name", name, workflow.MAX_NAME)
     clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
@@ -209,19 +217,22 @@ def open_incident(
     interval = errors.check(workflow.check_interval, update_interval)
     if parsed_status == IncidentStatus.RESOLVED:
         errors.errors["status"] = "a new incident cannot start resolved"
+    at = now()
+    if problem_started_at is not None and problem_started_at > at:
+        errors.errors["problem_started_at"] = "must not be in the future"
     changes = load_components(components or {}, errors)
     chosen = load_channels(channels, errors)
     errors.raise_any()
     assert clean_name and clean_body and parsed_impact and parsed_status
-    at = now()
     incident = Incident(
-        id=new_public_id(),
+        id=incident_id or new_public_id(),
         name=clean_name,
         impact=parsed_impact,
         status=parsed_status,
         update_interval=interval,
         created_at=at,
         started_at=at,
+        problem_started_at=problem_started_at,
     )
     db.session.add(incident)
     write_update(incident, parsed_status, clean_body, changes, actor, notify, channels=chosen)

@@ -43,11 +43,33 @@ from statuspage.models.incidents import (
     IncidentUpdate,
     IncidentUpdateRevision,
 )
+from statuspage.models.integrations import (
+    AlertRule,
+    AlertStatus,
+    DraftSource,
+    DraftState,
+    IncidentDraft,
+    IntakeLogEntry,
+    Integration,
+    IntegrationKind,
+    ReceivedAlert,
+    RuleMode,
+)
 from statuspage.models.metrics import MetricRollup
 from statuspage.models.page import Page
 from statuspage.models.subscribers import Subscriber, SubscriberKind
 
 __all__ = [
+    "AlertRule",
+    "AlertStatus",
+    "DraftSource",
+    "DraftState",
+    "IncidentDraft",
+    "IntakeLogEntry",
+    "Integration",
+    "IntegrationKind",
+    "ReceivedAlert",
+    "RuleMode",
     "AlertKind",
     "Channel",
     "ChannelKind",

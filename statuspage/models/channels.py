@@ -328,22 +328,30 @@ class AlertKind(StrEnum):
     REMINDER = "reminder"  # the promised next update is due soon
     OVERDUE = "overdue"  # the promised next update time has passed
     UNPUBLISHED = "unpublished"  # the public page leaves the incident out: it cannot render
+    DRAFT = "draft"  # monitoring alerts opened a draft incident
+    ALERTS_RESOLVED = "alerts_resolved"  # the alerts behind a draft or incident resolved
+    UPSTREAM = "upstream"  # a followed vendor component changed status
 
 
 class OperatorAlert(db.Model):
-    """A message to the operators about an incident (not a public update), one per channel.
+    """A message to the operators (not a public update), one per channel: about an
+    incident's update, or about something not public at all (a draft, a vendor's change),
+    which carries its own ``subject`` and admin ``link`` instead.
 
-    Unique on (update, kind, channel): a beat task may ask again every minute, the operators
-    hear it once per promise.
+    Unique on (update, kind, channel) and (subject, kind, channel): a beat task may ask
+    again every minute, the operators hear it once.
     """
 
     __tablename__ = "operator_alert"
     __table_args__ = (
         UniqueConstraint("update_id", "kind", "channel_id", name="uq_operator_alert_once"),
+        UniqueConstraint("subject", "kind", "channel_id", name="uq_operator_alert_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    update_id: Mapped[str | None] = mapped_column(ForeignKey("incident_update.id"), index=True)
+    subject: Mapped[str | None] = mapped_column(String(64))
+    link: Mapped[str | None] = mapped_column(String(255))  # an admin path, e.g. /admin/…
     channel_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[AlertKind] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)

@@ -33,6 +33,7 @@ class ChangeCause(StrEnum):
     INCIDENT = "incident"
     MAINTENANCE = "maintenance"
     MANUAL = "manual"
+    AUTOMATION = "automation"  # an alert rule set it, as Statuspage's component automation
 
 
 class ComponentGroup(db.Model):

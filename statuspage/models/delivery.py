@@ -35,6 +35,10 @@ class TargetKind(StrEnum):
 
 
 PAGE_TARGET_ID = 0  # the public page is a single, built-in target
+ONE_SUBJECT = (
+    "((update_id IS NULL) <> (reply_id IS NULL)) OR "
+    "(target_kind = 'alert' AND update_id IS NULL AND reply_id IS NULL)"
+)
 
 
 class Delivery(db.Model):
@@ -42,8 +46,9 @@ class Delivery(db.Model):
     __table_args__ = (
         UniqueConstraint("update_id", "target_kind", "target_id", name="uq_delivery_target"),
         UniqueConstraint("reply_id", "target_kind", "target_id", name="uq_delivery_reply_target"),
-        # A row carries either an incident update or a reply to a customer, never both.
-        CheckConstraint("(update_id IS NULL) <> (reply_id IS NULL)", name="one_subject"),
+        # A row carries either an incident update or a reply to a customer, never both; an
+        # operator alert about something not public (a draft) carries neither.
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_delivery_due", "state", "next_attempt_at"),
     )
 

@@ -70,6 +70,10 @@ class Incident(db.Model):
     # responders about the current promise, and when it found that promise broken.
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Time to first post: when the problem began (the earliest alert, or the operator's
+    # word) and when the first public update was committed.
+    problem_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     components: Mapped[list[Component]] = relationship(
         secondary=incident_component, order_by="Component.position"

@@ -76,8 +76,10 @@ class Transport:
         raise DeliveryError(f"{type(self).__name__} has no subscribers", permanent=True)
 
     def send_alert(
-        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+        self, delivery: Delivery, facts: MessageFacts | None, alert: OperatorAlert
     ) -> SendResult:
+        """An operator alert; ``facts`` is None when it is about nothing public yet (a
+        draft, a vendor's change): ``alert.link`` then says where to act."""
         raise DeliveryError(f"{type(self).__name__} cannot carry operator alerts", permanent=True)
 
     def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:

@@ -21,7 +21,13 @@ from typing import Any
 from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
-from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
+from statuspage.messages import (
+    MessageFacts,
+    admin_incident_url,
+    notice_text,
+    render,
+    render_file,
+)
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Role, Subscriber, User
 from statuspage.subscriptions.links import confirm_url, mailing_links, manage_url
 from workers.channels.base import (
@@ -353,19 +359,27 @@ class Email(Transport):
         return SendResult()
 
     def send_alert(
-        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+        self, delivery: Delivery, facts: MessageFacts | None, alert: OperatorAlert
     ) -> SendResult:
         channel = load_channel(delivery.channel_id)
         recipients = alert_recipients(channel)
         if not recipients:
             raise DeliveryError("no operator has an email address to alert", permanent=True)
-        admin_url = admin_incident_url(facts.incident_id)
+        if facts is None:
+            subject = render_file(
+                "messages/notice_subject.txt", page_name=Page.get().name, text=alert.text
+            ).strip()
+            text = notice_text(alert)
+        else:
+            admin_url = admin_incident_url(facts.incident_id)
+            subject = render("alert_subject", facts, text=alert.text)
+            text = render("alert", facts, text=alert.text, admin_url=admin_url)
         with Mailer(channel) as mailer:
             message = build_message(
-                subject=render("alert_subject", facts, text=alert.text),
+                subject=subject,
                 sender=mailer.from_header(),
                 to=recipients,
-                text=render("alert", facts, text=alert.text, admin_url=admin_url),
+                text=text,
                 html=None,
                 message_id=mailer.message_id(delivery.idempotency_key),
             )

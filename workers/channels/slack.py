@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from statuspage.lib import http
-from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
+from statuspage.messages import (
+    MessageFacts,
+    admin_incident_url,
+    admin_url,
+    render,
+    render_file,
+)
 from statuspage.models import Channel, Delivery, OperatorAlert
 from workers.channels.base import (
     DeliveryError,
@@ -79,15 +85,20 @@ class Slack(HttpTransport):
         return SendResult()
 
     def send_alert(
-        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+        self, delivery: Delivery, facts: MessageFacts | None, alert: OperatorAlert
     ) -> SendResult:
-        text = render(
-            "alert",
-            facts,
-            text=escape(alert.text),
-            name=escape(facts.incident_name),
-            admin_url=admin_incident_url(facts.incident_id),
-        )
+        if facts is None:
+            text = render_file(
+                "messages/notice.txt", text=escape(alert.text), admin_url=admin_url(alert)
+            ).strip()
+        else:
+            text = render(
+                "alert",
+                facts,
+                text=escape(alert.text),
+                name=escape(facts.incident_name),
+                admin_url=admin_incident_url(facts.incident_id),
+            )
         self._post(
             load_channel(delivery.channel_id),
             {

@@ -21,7 +21,14 @@ from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.lib.clock import iso
 from statuspage.lib.crypto import SIGNATURE_HEADER, SecretError, webhook_signature
-from statuspage.messages import MessageFacts, admin_incident_url, render, render_file
+from statuspage.messages import (
+    MessageFacts,
+    admin_incident_url,
+    admin_url,
+    notice_text,
+    render,
+    render_file,
+)
 from statuspage.models import Channel, Delivery, OperatorAlert, Page, Subscriber
 from statuspage.subscriptions.links import confirm_url, unsubscribe_url
 from workers.channels.base import (
@@ -166,27 +173,30 @@ class Webhook(HttpTransport):
                 yield delivery, error if error is not None else SendResult()
 
     def send_alert(
-        self, delivery: Delivery, facts: MessageFacts, alert: OperatorAlert
+        self, delivery: Delivery, facts: MessageFacts | None, alert: OperatorAlert
     ) -> SendResult:
         url, secret = self._channel_target(load_channel(delivery.channel_id))
         key = delivery.idempotency_key
-        document = {
+        document: dict[str, Any] = {
             "id": key,
             "type": "operator.alert",
             "kind": str(alert.kind),
             "text": alert.text,
             "created_at": iso(alert.created_at),
-            "incident": {
+        }
+        if facts is None:
+            document.update(admin_url=admin_url(alert), summary=notice_text(alert))
+        else:
+            document["incident"] = {
                 "id": facts.incident_id,
                 "name": facts.incident_name,
                 "status": str(facts.status),
                 "next_update_due": iso(facts.next_update_due),
                 "admin_url": admin_incident_url(facts.incident_id),
-            },
-            "summary": render(
+            }
+            document["summary"] = render(
                 "alert", facts, text=alert.text, admin_url=admin_incident_url(facts.incident_id)
-            ),
-        }
+            )
         with self.session() as session:
             self._post(
                 session, url, signed_request(secret, key, "operator.alert", document), secret
