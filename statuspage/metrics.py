@@ -29,9 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from statuspage.extensions import db
+from statuspage.incidents import first_post
 from statuspage.lib.clock import now
 from statuspage.listening import sources
-from statuspage.models import Delivery, DeliveryState, InboxItem, MetricRollup
+from statuspage.models import Delivery, DeliveryState, InboxItem, Incident, MetricRollup
 
 bp = Blueprint("metrics", __name__)
 
@@ -156,6 +157,18 @@ class StatuspageCollector(Collector):
         ):
             items.add_metric([kind, state], count)
         yield items
+        yield _family(
+            "statuspage_time_to_first_post_seconds",
+            "Time from when an incident's problem began to its first public update.",
+            "impact",
+            _aggregate(
+                Incident.impact,
+                seconds_between(Incident.problem_started_at, Incident.first_posted_at),
+                first_post.BUCKETS,
+                *first_post.counted(),
+            ),
+            first_post.BUCKETS,
+        )
         yield _family(
             "statuspage_outbox_delivery_latency_seconds",
             "Time from the operator's commit to the delivery being sent (up to a minute ago).",

@@ -2,6 +2,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     account,
     audit,
     components,
+    first_post,
     incident_templates,
     incidents,
     integrations,
