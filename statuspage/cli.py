@@ -134,6 +134,26 @@ def create_integration(app: Flask, kind: str, name: str) -> None:
     click.echo(registry.intake_url(secret))
 
 
+@main.command("add-upstream")
+@click.argument("summary_url")
+@click.option(
+    "--follow",
+    "follow",
+    multiple=True,
+    help="A component to show (name or id; repeat it). Default: every component.",
+)
+@with_app
+def add_upstream(app: Flask, summary_url: str, follow: tuple[str, ...]) -> None:
+    """Follow a vendor's Statuspage-v2 page by the URL of its summary.json."""
+    from statuspage.upstreams import follow as upstreams
+
+    upstream = upstreams.add(actor=None, url=summary_url, follow=follow or None)
+    click.echo(f"following {upstream.name} ({upstream.summary_url})")
+    for c in upstream.components:
+        mark = "*" if c.followed else " "
+        click.echo(f" {mark} {c.display_name}: {c.status}")
+
+
 @main.command("rotate-secrets")
 @with_app
 def rotate_secrets(app: Flask) -> None:

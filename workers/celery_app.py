@@ -46,6 +46,12 @@ celery_app.conf.beat_schedule = {
         "schedule": timedelta(seconds=flask_app.config["LISTEN_POLL_INTERVAL"]),
         "options": {"expires": flask_app.config["LISTEN_POLL_INTERVAL"]},
     },
+    # Followed vendor pages: each has its own cadence; this only looks for those due.
+    "poll-upstreams": {
+        "task": "workers.tasks.poll_upstreams",
+        "schedule": timedelta(seconds=env_int("STATUSPAGE_UPSTREAM_TICK_SECONDS", 15)),
+        "options": {"expires": env_int("STATUSPAGE_UPSTREAM_TICK_SECONDS", 15)},
+    },
     # On the clock (UTC), not relative to beat's start: a run at 00:00 rolls the uptime
     # bars over to the new day, and "today" stays current within five minutes.
     "republish-page": {

@@ -25,6 +25,7 @@ from statuspage.models import (
 )
 from statuspage.publishing.snapshot import publish
 from statuspage.subscriptions import service as subscriptions
+from statuspage.upstreams import poll as upstream_poll
 from workers.channels import breaker, get_transport, transport_for
 from workers.channels.base import DeliveryError, Transport
 from workers.listening import run as listening
@@ -211,6 +212,12 @@ def _queued_tasks() -> int:
 def poll_mentions() -> dict[str, int]:
     """Pull mentions, searches and hashtags of the listening channels into the inbox."""
     return listening.poll_all()
+
+
+@shared_task(name="workers.tasks.poll_upstreams")
+def poll_upstreams() -> dict[str, int]:
+    """Read the followed vendor pages whose turn has come."""
+    return upstream_poll.poll_due()
 
 
 @shared_task(name="workers.tasks.republish")

@@ -9,6 +9,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     maintenance,
     settings,
     signin,
+    upstreams,
     users,
 )
 from statuspage.admin.routes import bp

@@ -95,14 +95,16 @@ def new_from_rule(
         components={c: rule.component_status for c in component_ids},
         problem_started_at=started,
     )
+    return add(draft, {"rule": rule.name}, f"Alerts opened a draft incident: “{draft.name}”.")
+
+
+def add(draft: IncidentDraft, about: dict[str, str], text: str) -> IncidentDraft:
+    """Store a new draft in the caller's transaction and tell the operators where it is."""
     db.session.add(draft)
     db.session.flush()
-    record(None, "draft.create", "incident_draft", draft.id, None, {"rule": rule.name})
+    record(None, "draft.create", "incident_draft", draft.id, None, about)
     notify_operators(
-        f"draft:{draft.id}",
-        AlertKind.DRAFT,
-        f"Alerts opened a draft incident: “{draft.name}”. Review and publish it.",
-        draft_link(draft.id),
+        f"draft:{draft.id}", AlertKind.DRAFT, f"{text} Review and publish it.", draft_link(draft.id)
     )
     return draft
 

@@ -17,6 +17,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -27,6 +28,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import HTTPError as TransportError
 from urllib3.util.connection import create_connection
 
 log = logging.getLogger(__name__)
@@ -395,6 +397,51 @@ def post(
     if 300 <= status < 400:
         message += " (redirects are not followed)"
     response.close()
+    raise HttpError(
+        message,
+        status=status,
+        retry_at=reset_at(response.headers),
+        permanent=not retryable_status(status),
+    )
+
+
+MAX_DOCUMENT = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+def get(
+    http: Session,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    limit: int = MAX_DOCUMENT,
+) -> Fetched:
+    """GET a document: 2xx and 304 return with the body read (at most ``limit`` bytes);
+    anything else raises HttpError as ``post`` does. Redirects are followed, each hop a
+    new connection through the same guard; nothing is sent but the request line."""
+    try:
+        response = http.get(url, headers=dict(headers or {}), stream=True)
+    except requests.RequestException as exc:
+        message = describe_failure(exc)
+        raise HttpError(message, permanent=message.startswith("refused: ")) from None
+    with response:
+        status = response.status_code
+        if 200 <= status < 300 or status == 304:
+            try:
+                body = response.raw.read(limit + 1, decode_content=True)
+            except (requests.RequestException, OSError, TransportError) as exc:
+                raise HttpError(f"the answer broke off: {type(exc).__name__}") from None
+            if len(body) > limit:
+                raise HttpError(f"the answer is larger than {limit} bytes")
+            return Fetched(status, response.headers, body)
+        snippet = redact(response.text[:200].strip())
+    message = f"HTTP {status} from {redact_url(url)}" + (f": {snippet}" if snippet else "")
     raise HttpError(
         message,
         status=status,

@@ -58,6 +58,7 @@ from statuspage.models.integrations import (
 from statuspage.models.metrics import MetricRollup
 from statuspage.models.page import Page
 from statuspage.models.subscribers import Subscriber, SubscriberKind
+from statuspage.models.upstreams import Upstream, UpstreamComponent
 
 __all__ = [
     "AlertRule",
@@ -107,6 +108,8 @@ __all__ = [
     "PublishRequest",
     "Role",
     "TargetKind",
+    "Upstream",
+    "UpstreamComponent",
     "User",
     "UserSession",
 ]

@@ -21,6 +21,7 @@ from statuspage.models import (
     IncidentStatus,
     IncidentUpdate,
     Page,
+    Upstream,
 )
 from statuspage.publishing.uptime import Uptime, load_uptime
 
@@ -83,6 +84,8 @@ class PublicState:
     maintenances: list[Incident]  # every maintenance, latest window first
     uptime: dict[str, Uptime] = field(default_factory=dict)
     top_level: list[GroupView | Component] = field(default_factory=list)
+    # Followed vendor pages with the components shown: apart from ours, never in our status.
+    third_party: list[Upstream] = field(default_factory=list)
 
     @cached_property
     def components(self) -> list[Component]:
@@ -97,6 +100,7 @@ class PublicState:
         stamps += [g.group.updated_at for g in self.groups]
         stamps += [i.updated_at for i in self.everything[:1]]
         stamps += [i.updated_at for i in self.unresolved + self.recent_maintenances]
+        stamps += [u.updated_at for u in self.third_party]
         return max(stamps)
 
     @cached_property
@@ -143,7 +147,7 @@ class PublicState:
             GroupView(g.group, [c for c in g.members if c.id not in component_ids])
             for g in self.groups
         ]
-        return _assembled(
+        state = _assembled(
             self.page,
             self.base_url,
             self.at,
@@ -152,6 +156,8 @@ class PublicState:
             [i for i in self.everything if i.id not in incident_ids],
             {c.id: self.uptime[c.id] for c in kept if c.id in self.uptime},
         )
+        state.third_party = self.third_party
+        return state
 
     def past_days(self, days: int = PAST_DAYS) -> list[tuple[date, list[Incident]]]:
         """The last few days, each with the closed incidents and maintenances that began on
@@ -210,6 +216,15 @@ def load_state(base_url: str, at: datetime | None = None) -> PublicState:
     group_views = [GroupView(g, list(g.components)) for g in groups]
     state = _assembled(page, base_url, at, group_views, list(ungrouped), list(everything), {})
     state.uptime = load_uptime(state.components, at)
+    state.third_party = [
+        u
+        for u in db.session.scalars(
+            db.select(Upstream)
+            .options(selectinload(Upstream.components))
+            .order_by(Upstream.name, Upstream.id)
+        )
+        if u.followed
+    ]
     return state
 
 

@@ -1,0 +1,1 @@
+"""Third-party components: vendors' Statuspage-v2 pages followed and mirrored on ours."""
