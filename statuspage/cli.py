@@ -154,6 +154,57 @@ def add_upstream(app: Flask, summary_url: str, follow: tuple[str, ...]) -> None:
         click.echo(f" {mark} {c.display_name}: {c.status}")
 
 
+@main.command("import-statuspage")
+@click.option("--page-id", required=True, help="The page id at Statuspage.")
+@click.option(
+    "--api-key",
+    envvar="STATUSPAGE_IMPORT_API_KEY",
+    help="Statuspage API key; better given as $STATUSPAGE_IMPORT_API_KEY or --api-key-stdin.",
+)
+@click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input.")
+@click.option(
+    "--api-url",
+    default="https://api.statuspage.io/v1",
+    show_default=True,
+    help="Base URL of the v1 management API.",
+)
+@click.option(
+    "--requests-per-second",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Pace of requests (Statuspage allows 1 per second per key).",
+)
+@with_app
+def import_statuspage(
+    app: Flask,
+    page_id: str,
+    api_key: str | None,
+    api_key_stdin: bool,
+    api_url: str,
+    requests_per_second: float,
+) -> None:
+    """Import components, incidents, maintenances and email subscribers from Statuspage;
+    running it again updates what it imported before."""
+    from statuspage.importing.client import ImportFailed, StatuspageClient
+    from statuspage.importing.migrate import Importer
+
+    if api_key_stdin:
+        api_key = sys.stdin.readline().strip()
+    if not api_key:
+        api_key = click.prompt("Statuspage API key", hide_input=True)
+    client = StatuspageClient(api_key, api_url, requests_per_second=requests_per_second)
+    try:
+        report = Importer(client, page_id).run()
+    except ImportFailed as exc:
+        raise click.ClickException(f"import stopped: {exc}") from None
+    finally:
+        client.close()
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"imported page {page_id} in {client.requests} requests")
+
+
 @main.command("rotate-secrets")
 @with_app
 def rotate_secrets(app: Flask) -> None:

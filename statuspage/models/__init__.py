@@ -25,6 +25,7 @@ from statuspage.models.components import (
     PublishRequest,
 )
 from statuspage.models.delivery import Delivery, DeliveryState, TargetKind
+from statuspage.models.imports import ImportedRecord
 from statuspage.models.inbox import (
     InboxItem,
     InboxReply,
@@ -92,6 +93,7 @@ __all__ = [
     "InboxItem",
     "InboxReply",
     "InboxState",
+    "ImportedRecord",
     "ItemKind",
     "ListeningSource",
     "ReplyKind",
