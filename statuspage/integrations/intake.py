@@ -61,7 +61,10 @@ class IntakeResult:
 
 def receive(integration_id: int, alerts: Sequence[Alert]) -> IntakeResult:
     """Apply ``alerts`` for the integration. Requests of one integration are serialised
-    on its row, so two deliveries of the same alert cannot both insert it."""
+    on its row, so two deliveries of the same alert cannot both insert it. A request with
+    no alerts changes nothing."""
+    if not alerts:
+        return IntakeResult()
     integration = db.session.get(Integration, integration_id, with_for_update=True)
     assert integration is not None
     at = now()

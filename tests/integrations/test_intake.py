@@ -22,6 +22,7 @@ from statuspage.models import (
     IncidentDraft,
     IncidentTemplate,
     IntakeLogEntry,
+    Integration,
     OperatorAlert,
     ReceivedAlert,
 )
@@ -318,3 +319,12 @@ def test_a_deleted_integration_accepts_nothing(app, components, server):
     integration, secret = integration_with_rule("alertmanager", components, 'service="api"')
     registry.delete(actor=None, integration_id=integration.id)
     assert post(server, secret, fixture("alertmanager_firing.json")).status_code == 401
+
+
+def test_a_notification_without_alerts_changes_nothing(app, components, server):
+    integration, secret = integration_with_rule("alertmanager", components, 'service="api"')
+    empty = json.dumps({"version": "4", "status": "firing", "alerts": []}).encode()
+    response = post(server, secret, empty, bearer=True)
+    assert response.status_code == 202 and response.json()["firing"] == 0
+    db.session.expire_all()
+    assert db.session.get(Integration, integration.id).last_received_at is None
