@@ -54,9 +54,8 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def prepare(data: Path) -> None:
+def prepare(env: dict[str, str]) -> None:
     """A mid-sized installation: 12 components, 90 days of history, 40 incidents."""
-    env = dict(os.environ, STATUSPAGE_DATA_DIR=str(data))
     script = (
         "import sys; sys.path.insert(0, 'bench')\n"
         "from dataset import populate\n"
@@ -70,15 +69,15 @@ def prepare(data: Path) -> None:
     subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, check=True)
 
 
-def nginx(data: Path, port: int) -> subprocess.Popen[bytes]:
-    conf = data / "nginx.conf"
-    temp = data / "nginx-temp"
+def nginx(folder: Path, publish: Path, port: int) -> subprocess.Popen[bytes]:
+    conf = folder / "nginx.conf"
+    temp = folder / "nginx-temp"
     temp.mkdir()
     conf.write_text(
         f"""
 worker_processes auto;
-pid {data}/nginx.pid;
-error_log {data}/nginx-error.log;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log;
 daemon off;
 events {{ worker_connections 4096; }}
 http {{
@@ -90,14 +89,14 @@ http {{
     uwsgi_temp_path {temp}; scgi_temp_path {temp};
     server {{
         listen 127.0.0.1:{port};
-        root {data}/public/current;
+        root {publish}/current;
         include {ROOT}/deploy/nginx/snapshot-locations.conf;
         location @app {{ return 404; }}
     }}
 }}
 """
     )
-    return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(data)])
+    return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(folder)])
 
 
 def wrk(url: str) -> dict[str, float]:
@@ -122,11 +121,14 @@ def main() -> None:
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required (Debian package {tool})")
-    data = Path(tempfile.mkdtemp(prefix="statuspage-read-"))
-    data.chmod(0o755)  # nginx workers run as an unprivileged user
+    base = Path(tempfile.mkdtemp(prefix="statuspage-read-"))
+    base.chmod(0o755)  # nginx workers run as an unprivileged user
+    # The embedded data directory is its owner's alone; nginx reads the snapshot beside it.
+    data, publish = base / "data", base / "public"
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPAGE_")}
     env["STATUSPAGE_DATA_DIR"] = str(data)
-    prepare(data)
+    env["STATUSPAGE_PUBLISH_DIR"] = str(publish)
+    prepare(env)
 
     ports = {name: free_port() for name in ("nginx", "embedded", "gunicorn", "framework")}
     processes: list[subprocess.Popen[bytes]] = []
@@ -150,8 +152,8 @@ def main() -> None:
         )
         processes.append(up)
         wait_until_up(f"http://127.0.0.1:{ports['embedded']}/")
-        snapshot = (data / "public" / "current").resolve()
-        processes.append(nginx(data, ports["nginx"]))
+        snapshot = (publish / "current").resolve()
+        processes.append(nginx(base, publish, ports["nginx"]))
         processes.append(
             subprocess.Popen(
                 [
@@ -213,7 +215,7 @@ def main() -> None:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
     def ratio(top: str, bottom: str) -> float:
         return round(min(results[top][p]["rps"] / results[bottom][p]["rps"] for p in PATHS), 3)
