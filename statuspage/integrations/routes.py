@@ -38,8 +38,11 @@ def _secret() -> str | None:
 
 
 def _limit_key() -> str:
+    """Counted per integration; a request with no known secret counts against its address,
+    so guessing secrets is limited like any other refused request."""
     secret = _secret()
-    who = hash_token(secret)[:16] if secret else (request.remote_addr or "unknown")
+    known = secret is not None and Integration.by_secret(secret) is not None
+    who = hash_token(secret)[:16] if known and secret else (request.remote_addr or "unknown")
     return f"{current_app.config['CELERY_QUEUE']}:intake:{who}"
 
 

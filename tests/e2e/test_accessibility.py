@@ -8,12 +8,15 @@ keyboard use and the page without JavaScript are covered by the page tests.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from statuspage.incidents import maintenance, service
+from statuspage.integrations import intake, payloads, registry
 from statuspage.lib.clock import now
+from statuspage.models import IntegrationKind
 from statuspage.publishing.snapshot import publish
 from tests.browser import chromium
 from tests.conftest import PASSWORD
@@ -64,8 +67,30 @@ def story(app, cast, components, wired) -> dict[str, str]:
         scheduled_until=start + timedelta(hours=2),
         components=[components["API"]],
     )
+    integration, _ = registry.create(actor=None, kind="alertmanager", name="Production")
+    rule = registry.save_rule(
+        actor=None,
+        integration_id=integration.id,
+        fields={
+            "name": "API errors",
+            "matchers": 'service="api"',
+            "mode": "draft",
+            "component_status": "partial_outage",
+            "impact": "major",
+            "component_ids": [components["API"]],
+        },
+    )
+    firing = Path(__file__).parent.parent / "fixtures" / "alerts" / "alertmanager_firing.json"
+    alerts = payloads.parse(IntegrationKind.ALERTMANAGER, firing.read_bytes())
+    (draft,) = intake.receive(integration.id, alerts).drafts
     publish()
-    return {"open": open_one.id, "closed": closed.id}
+    return {
+        "open": open_one.id,
+        "closed": closed.id,
+        "integration": str(integration.id),
+        "rule": str(rule.id),
+        "draft": draft,
+    }
 
 
 def violations(page) -> list[str]:
@@ -104,6 +129,12 @@ def test_public_and_admin_pages_pass_axe(app, story, scheme):
         "/admin/users",
         "/admin/audit",
         "/admin/settings",
+        "/admin/integrations",
+        f"/admin/integrations/{story['integration']}",
+        f"/admin/integrations/rules/{story['rule']}",
+        "/admin/drafts",
+        f"/admin/drafts/{story['draft']}",
+        "/admin/upstreams",
     ]
     found: dict[str, list[str]] = {}
     with live_server(app) as base, chromium() as browser:

@@ -328,3 +328,9 @@ def test_a_notification_without_alerts_changes_nothing(app, components, server):
     assert response.status_code == 202 and response.json()["firing"] == 0
     db.session.expire_all()
     assert db.session.get(Integration, integration.id).last_received_at is None
+
+
+def test_guessing_secrets_is_limited_per_address(app, components, server):
+    app.config["INTEGRATION_RATE_LIMIT"] = "3 per minute"
+    answers = [post(server, f"spi_guess{n}", b"{}").status_code for n in range(4)]
+    assert answers == [401, 401, 401, 429]
