@@ -78,11 +78,9 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+            def _request(self, body: bytes) -> Recorded:
                 parts = urlsplit(self.path)
-                request = Recorded(
+                return Recorded(
                     self.command,
                     parts.path,
                     parse_qs(parts.query),
@@ -91,7 +89,15 @@ class FakeServer:
                     time.time(),
                     raw_query=parts.query,
                 )
-                reply = fake._dispatch(request)
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if fake.drops(self.command, urlsplit(self.path).path):
+                    # Hang up without reading the body; keep what already arrived.
+                    fake.dropped(self._request(self.rfile.peek(length)[:length] if length else b""))
+                    self.close_connection = True
+                    return
+                reply = fake._dispatch(self._request(self.rfile.read(length) if length else b""))
                 if reply.before is not None:
                     reply.before()
                 if reply.delay:
@@ -164,6 +170,16 @@ class FakeServer:
                 for r in self.requests
                 if (method is None or r.method == method) and (path is None or r.path == path)
             ]
+
+    def drops(self, method: str, path: str) -> bool:
+        """Whether to close this connection before reading the request's body, as a far
+        end that drops connections does; subclasses decide."""
+        return False
+
+    def dropped(self, request: Recorded) -> None:
+        """Record a dropped request (with the part of its body that had arrived)."""
+        with self.lock:
+            self.requests.append(request)
 
     def _dispatch(self, request: Recorded) -> Reply:
         with self.lock:

@@ -14,48 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from statuspage.extensions import db
 from statuspage.models import DeliveryState
 from tests.channels.helpers import open_incident, rows
-from tests.conftest import ROOT, free_port, wait_for
+from tests.conftest import ROOT, wait_for
 from tests.fakes.fixtures import RECEIVER_PATH, connect
 from tests.fakes.server import Reply
+from tests.private_services import PrivateRedis
 
 RESTARTS = 5
-
-
-class PrivateRedis:
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.folder = folder
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        wait_for(lambda: _pings(client), timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
 
 
 @pytest.fixture
