@@ -46,8 +46,8 @@ _VISIBLE = f"[^<{_SPACE}{_NOT_IN_LINE}]"
 LINE_PATTERN = f"^[{_SPACE}]*(?:{_VISIBLE}|{_AFTER_LT}|<+$)(?:{_PLAIN}|{_AFTER_LT})*<*$"
 TEXT_PATTERN = f"^[^{_CONTROLS}]*$"
 # A body that must say something: at least one character that is not white space.
-_BLANK = f"{_CONTROLS}{_SPACE}{_BREAKS}\\u0009"
-FILLED_TEXT_PATTERN = f"^[^{_CONTROLS}]*[^{_BLANK}][^{_CONTROLS}]*$"
+_BLANKS = f"{_SPACE}{_BREAKS}\\u0009"
+FILLED_TEXT_PATTERN = f"^[{_BLANKS}]*[^{_CONTROLS}{_BLANKS}][^{_CONTROLS}]*$"
 
 _XML_BAD = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NEWLINES = re.compile(r"\r\n?")

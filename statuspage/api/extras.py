@@ -13,10 +13,10 @@ from statuspage.api.shapes import delivery_doc, next_update_doc, revision_doc, u
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
 from statuspage.incidents import ledger, service
-from statuspage.incidents.workflow import parse_row_id
+from statuspage.incidents.workflow import Conflict, parse_row_id
 from statuspage.models import Delivery, Incident, IncidentUpdate, Role
 
-UPDATE = f"{PAGE}/incidents/<incident_id>/incident_updates/<update_id>"
+UPDATE = f"{PAGE}/incidents/<incident:incident_id>/incident_updates/<update_id>"
 
 
 def _update(incident_id: str, update_id: str) -> IncidentUpdate:
@@ -57,17 +57,19 @@ def update_deliveries(incident_id: str, update_id: str) -> Response:
     return jsonify([delivery_doc(d) for d in ledger.for_updates([update.id])])
 
 
-@route(f"{PAGE}/incidents/<incident_id>/next_update", ["GET"])
+@route(f"{PAGE}/incidents/<incident:incident_id>/next_update", ["GET"])
 @require(Role.VIEWER)
 def next_update(incident_id: str) -> Response:
     return jsonify(next_update_doc(_incident(incident_id)))
 
 
-@route(f"{PAGE}/incidents/<incident_id>/next_update", ["PUT", "PATCH"])
+@route(f"{PAGE}/incidents/<incident:incident_id>/next_update", ["PUT", "PATCH"])
 @require(Role.RESPONDER)
 def set_next_update(incident_id: str) -> Response:
     incident = _incident(incident_id)
     payload = body_object("next_update")
+    if incident.is_maintenance:
+        raise Conflict("update_interval: a maintenance has no update cadence")
     errors: dict[str, str] = {}
     minutes = as_int(payload, "update_interval", errors)
     if "update_interval" not in payload:

@@ -50,8 +50,10 @@ ALL_STATUSES = workflow.INCIDENT_STATUSES + workflow.MAINTENANCE_STATUSES
 def _component_statuses(payload: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
     """``component_ids`` names components; ``components`` maps ids to new statuses. A named
     component without a status keeps its current one."""
-    ids = payload.get("component_ids") or []
-    statuses = payload.get("components") or {}
+    ids = payload.get("component_ids")
+    ids = [] if ids is None else ids
+    statuses = payload.get("components")
+    statuses = {} if statuses is None else statuses
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         errors["component_ids"] = "must be a list of component ids"
         ids = []
@@ -87,12 +89,17 @@ def _impact(payload: dict[str, Any], components: dict[str, str]) -> str:
     return worst
 
 
-def _text(payload: dict[str, Any], name: str) -> Any:
-    """A field's value, or None when it is not given: absent, null, or only white space."""
+def _given(payload: dict[str, Any], name: str) -> Any:
+    """A field's value, or None when it is not given: absent, null or "" (Statuspage
+    clients send "" for an empty form field)."""
     value = payload.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value
+    return value if value not in (None, "") else None
+
+
+def _filled(payload: dict[str, Any], name: str) -> Any:
+    """A text's value, or None when it says nothing: absent, null or only white space."""
+    value = payload.get(name)
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
 @route(f"{PAGE}/incidents", ["GET"])
@@ -169,8 +176,13 @@ def _create_checks(payload: dict[str, Any], errors: dict[str, str]) -> dict[str,
     ]
     if checked["interval"] is not None:
         checks.append((workflow.check_interval, (checked["interval"],)))
-    if _text(payload, "impact_override") is not None:
+    if _given(payload, "impact_override") is not None:
         checks.append((workflow.parse_impact, (payload["impact_override"],)))
+    if _given(payload, "status") is not None:
+        checks.append((workflow.parse_status, (payload["status"], ALL_STATUSES)))
+    statuses = payload.get("components")
+    for component_id, value in statuses.items() if isinstance(statuses, dict) else ():
+        checks.append((workflow.parse_component_status, (component_id, value)))
     for fn, args in checks:
         try:
             fn(*args)
@@ -187,7 +199,7 @@ def create_incident() -> tuple[Response, int]:
     components = _component_statuses(payload, errors)
     checked = _create_checks(payload, errors)
     notify = checked["notify"] if checked["notify"] is not None else True
-    status = _text(payload, "status")
+    status = _given(payload, "status")
     if checked.get("scheduled_for") is not None:
         if status not in (None, IncidentStatus.SCHEDULED):
             errors["status"] = "a new maintenance starts as scheduled"
@@ -196,7 +208,7 @@ def create_incident() -> tuple[Response, int]:
         incident = maintenance.schedule(
             actor=api_user(),
             name=payload.get("name"),
-            body=_text(payload, "body") or DEFAULT_BODIES[IncidentStatus.SCHEDULED],
+            body=_filled(payload, "body") or DEFAULT_BODIES[IncidentStatus.SCHEDULED],
             scheduled_for=checked["scheduled_for"],
             scheduled_until=checked.get("scheduled_until"),
             components=list(components),
@@ -213,7 +225,7 @@ def create_incident() -> tuple[Response, int]:
         name=payload.get("name"),
         impact=_impact(payload, components),
         status=status,
-        body=_text(payload, "body") or DEFAULT_BODIES.get(status, ""),
+        body=_filled(payload, "body") or DEFAULT_BODIES.get(status, ""),
         components=components,
         update_interval=checked["interval"],
         notify=notify,
@@ -228,7 +240,7 @@ def _get(incident_id: str) -> Incident:
     return incident
 
 
-@route(f"{PAGE}/incidents/<incident_id>", ["GET"])
+@route(f"{PAGE}/incidents/<incident:incident_id>", ["GET"])
 @require(Role.VIEWER)
 def get_incident(incident_id: str) -> Response:
     return jsonify(incident_doc(_get(incident_id), g.page.id))
@@ -249,7 +261,7 @@ def _prevalidate(
     ]
     if "name" in payload:
         checks.append((check_line, ("name", payload["name"], workflow.MAX_NAME)))
-    if _text(payload, "impact_override") is not None:
+    if _given(payload, "impact_override") is not None:
         checks.append((workflow.parse_impact, (payload["impact_override"],)))
     if status is not None:
         checks.append((workflow.parse_status, (status, ALL_STATUSES)))
@@ -267,7 +279,7 @@ def _prevalidate(
 
 
 def _fits_state(
-    incident: Incident, payload: dict[str, Any], status: str | None, moves: bool
+    incident: Incident, payload: dict[str, Any], status: str | None, when: dict[str, Any]
 ) -> None:
     """Well-formed changes the incident's kind or state does not take: a 409, since the
     same request suits another incident (the document cannot tell them apart)."""
@@ -277,19 +289,32 @@ def _fits_state(
     )
     if status is not None and status not in allowed:
         raise Conflict(f"status: an {kind} takes {', '.join(allowed)}")
-    if incident.is_maintenance and _text(payload, "impact_override") is not None:
+    if incident.is_maintenance and _given(payload, "impact_override") is not None:
         raise Conflict("impact_override: a maintenance has no impact level")
-    if moves and not incident.is_maintenance:
-        raise Conflict("scheduled_for: only a maintenance has a window")
-    if moves and not incident.is_open:
-        raise Conflict("scheduled_for: the maintenance is already completed")
-    if _text(payload, "postmortem_body") is not None:
+    if status is None and incident.status == IncidentStatus.POSTMORTEM and _posts_update(payload):
+        raise Conflict("status: the incident has a postmortem; an update needs a status")
+    if any(when.values()):
+        if not incident.is_maintenance:
+            raise Conflict("scheduled_for: only a maintenance has a window")
+        if not incident.is_open:
+            raise Conflict("scheduled_for: the maintenance is already completed")
+        start = when.get("scheduled_for") or incident.scheduled_for
+        end = when.get("scheduled_until") or incident.scheduled_until
+        if end <= start and not all(when.get(k) for k in ("scheduled_for", "scheduled_until")):
+            raise Conflict("scheduled_until: the window would end before it starts")
+    if _filled(payload, "postmortem_body") is not None:
         closing = status in workflow.CLOSED_STATUSES
         if incident.is_maintenance or (incident.is_open and not closing):
             raise Conflict("postmortem_body: only a resolved incident has a postmortem")
 
 
-@route(f"{PAGE}/incidents/<incident_id>", ["PATCH", "PUT"])
+def _posts_update(payload: dict[str, Any]) -> bool:
+    """A status, a message or components make a PATCH post an update."""
+    named = payload.get("components") or payload.get("component_ids")
+    return bool(_given(payload, "status") or _filled(payload, "body") or named)
+
+
+@route(f"{PAGE}/incidents/<incident:incident_id>", ["PATCH", "PUT"])
 @require(Role.RESPONDER)
 def update_incident(incident_id: str) -> Response:
     incident = _get(incident_id)
@@ -304,23 +329,22 @@ def update_incident(incident_id: str) -> Response:
                 when[name] = maintenance.parse_when(name, payload[name])
             except ValidationError as exc:
                 errors.update(exc.errors)
-    status, body = _text(payload, "status"), _text(payload, "body")
+    status, body = _given(payload, "status"), _filled(payload, "body")
     _prevalidate(incident, payload, status, components, errors)
     if errors:
         raise ValidationError(errors)
-    moves = any(when.values())
-    _fits_state(incident, payload, status, moves)
+    _fits_state(incident, payload, status, when)
     actor = api_user()
     did_something = False
-    if _text(payload, "name") is not None or _text(payload, "impact_override"):
+    if "name" in payload or _given(payload, "impact_override"):
         service.update_details(
             actor=actor,
             incident_id=incident.id,
             name=payload.get("name"),
-            impact=_text(payload, "impact_override"),
+            impact=_given(payload, "impact_override"),
         )
         did_something = True
-    if moves:
+    if any(when.values()):
         maintenance.reschedule(
             actor=actor,
             incident_id=incident.id,
@@ -328,7 +352,7 @@ def update_incident(incident_id: str) -> Response:
             scheduled_until=when.get("scheduled_until") or incident.scheduled_until,
         )
         did_something = True
-    if status is not None or body is not None or components:
+    if _posts_update(payload):
         new_status = status or str(incident.status)
         text = body or DEFAULT_BODIES.get(new_status, "")
         if new_status in (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED) and incident.is_open:
@@ -349,7 +373,7 @@ def update_incident(incident_id: str) -> Response:
                 notify=notify if notify is not None else True,
             )
         did_something = True
-    if _text(payload, "postmortem_body") is not None:
+    if _filled(payload, "postmortem_body") is not None:
         service.publish_postmortem(
             actor=actor, incident_id=incident.id, body=payload["postmortem_body"]
         )

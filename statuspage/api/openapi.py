@@ -1,16 +1,23 @@
-"""The OpenAPI 3.1 document of the v1 API, built from the same vocabularies the routes
-validate with, so the two cannot drift apart. The page id is this installation's."""
+"""The OpenAPI 3.1 document of the v1 API, built from the same vocabularies and text rules
+the routes validate with, so the two cannot drift apart: a request the document allows is
+taken, unless it collides with the data (a window that ends before it starts, a change
+the incident's state refuses: 409). The page id, component and group ids and time zones
+are this installation's."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, jsonify
+from sqlalchemy import select
 
 from statuspage.api.routing import bp
 from statuspage.extensions import db
 from statuspage.incidents.components import MAX_POSITION
+from statuspage.incidents.maintenance import YEAR_PATTERN
 from statuspage.incidents.workflow import (
+    CLOSED_STATUSES,
     INCIDENT_IMPACTS,
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
@@ -20,8 +27,17 @@ from statuspage.incidents.workflow import (
     MAX_NAME,
     MIN_INTERVAL,
 )
-from statuspage.models import ComponentStatus, DeliveryState, Impact, IncidentStatus, Page
-from statuspage.page_settings import MAX_PAGE_NAME
+from statuspage.models import (
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    DeliveryState,
+    Impact,
+    IncidentStatus,
+    Page,
+)
+from statuspage.page_settings import MAX_PAGE_NAME, time_zones
+from statuspage.text_rules import FILLED_TEXT_PATTERN, LINE_PATTERN, TEXT_PATTERN
 
 Schema = dict[str, Any]
 PREFIX = "/api/v1/pages/{page_id}"
@@ -35,29 +51,175 @@ def _nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+def _given(schema: Schema) -> Schema:
+    """A request field that null or "" leaves unset (Statuspage clients send both)."""
+    return {"anyOf": [schema, {"type": "null"}, {"const": ""}]}
+
+
+def _name(limit: int) -> Schema:
+    return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": LINE_PATTERN}
+
+
+def _text(limit: int, pattern: str = TEXT_PATTERN) -> Schema:
+    return {"type": "string", "maxLength": limit, "pattern": pattern}
+
+
 TIME = {"type": "string", "format": "date-time"}
 NULL_TIME = _nullable(TIME)
 TEXT = {"type": "string"}
 NULL_TEXT = _nullable(TEXT)
-# Statuspage clients send "" or null for "not a maintenance".
-OPTIONAL_TIME = {"anyOf": [TIME, {"type": "null"}, {"const": ""}]}
+# In requests: RFC 3339 with seconds and an offset, in the years a window may take.
+WHEN = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN}
 # In requests a null flag means "not given": the default (or the current value) holds.
 OPTIONAL_FLAG = _nullable({"type": "boolean"})
+INTERVAL = {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
+STATUSES = list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)
+OPENING_STATUSES = [s for s in INCIDENT_STATUSES if s not in CLOSED_STATUSES]
+NOTHING: Schema = {"not": {}}
 
-# What both opening and changing an incident take.
-INCIDENT_FIELDS: Schema = {
-    "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
-    "status": {"enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
-    "impact_override": _nullable({"enum": list(INCIDENT_IMPACTS)}),
-    "body": _nullable({"type": "string", "maxLength": MAX_BODY}),
-    "component_ids": {"type": "array", "items": TEXT},
-    "components": {"type": "object", "additionalProperties": {"enum": list(ComponentStatus)}},
-    "deliver_notifications": OPTIONAL_FLAG,
-    "scheduled_for": OPTIONAL_TIME,
-    "scheduled_until": OPTIONAL_TIME,
-}
 
-SCHEMAS: dict[str, Schema] = {
+@dataclass(frozen=True)
+class Known:
+    """What this installation holds that a request may name: a request naming anything
+    else is refused, so the document lists them."""
+
+    components: list[str]
+    groups: list[str]
+    time_zones: list[str]
+
+    @classmethod
+    def load(cls) -> Known:
+        return cls(
+            components=list(db.session.scalars(select(Component.id).order_by(Component.id))),
+            groups=list(db.session.scalars(select(ComponentGroup.id).order_by(ComponentGroup.id))),
+            time_zones=time_zones(),
+        )
+
+    def component_id(self) -> Schema:
+        return {"enum": self.components} if self.components else NOTHING
+
+    def group_id(self) -> Schema:
+        return {"enum": self.groups} if self.groups else NOTHING
+
+
+def _set(*fields: tuple[str, Schema]) -> list[Schema]:
+    """``anyOf`` alternatives: at least one of ``fields`` set to a value that changes
+    something (a request that changes nothing is refused)."""
+    return [{"required": [name], "properties": {name: schema}} for name, schema in fields]
+
+
+def request_schemas(known: Known) -> dict[str, Schema]:
+    """The bodies the write routes take, with everything they refuse spelt out: lengths,
+    the text rules, the ids and zones this installation knows, and what makes a change."""
+    filled = _text(MAX_BODY, FILLED_TEXT_PATTERN)
+    component = {
+        "name": _name(MAX_NAME),
+        "description": _nullable(_text(MAX_DESCRIPTION)),
+        "status": {"enum": list(ComponentStatus)},
+        "group_id": _given(known.group_id()),
+        "position": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
+        "showcase": OPTIONAL_FLAG,
+        "only_show_if_degraded": OPTIONAL_FLAG,
+    }
+    incident = {
+        "name": _name(MAX_NAME),
+        "status": _given({"enum": STATUSES}),
+        "impact_override": _given({"enum": list(INCIDENT_IMPACTS)}),
+        # Blank or null: the status's standard wording.
+        "body": _nullable(_text(MAX_BODY)),
+        "component_ids": _nullable({"type": "array", "items": known.component_id()}),
+        "components": _nullable(
+            {
+                "type": "object",
+                "propertyNames": known.component_id(),
+                "additionalProperties": {"enum": list(ComponentStatus)},
+            }
+        ),
+        "deliver_notifications": OPTIONAL_FLAG,
+        "scheduled_for": _given(WHEN),
+        "scheduled_until": _given(WHEN),
+    }
+    page = {"name": _name(MAX_PAGE_NAME), "time_zone": {"enum": known.time_zones}}
+    return {
+        "PageFields": {
+            "type": "object",
+            "properties": page,
+            "anyOf": [{"required": [name]} for name in page],
+        },
+        "ComponentCreate": {"type": "object", "required": ["name"], "properties": component},
+        "ComponentChange": {
+            "type": "object",
+            "properties": component,
+            "anyOf": _set(
+                *((name, component[name]) for name in ("name", "description", "status")),
+                ("group_id", component["group_id"]),
+                ("position", component["position"]),
+                ("showcase", {"type": "boolean"}),
+                ("only_show_if_degraded", {"type": "boolean"}),
+            ),
+        },
+        "IncidentCreate": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                **incident,
+                "scheduled_auto_in_progress": OPTIONAL_FLAG,
+                "scheduled_auto_completed": OPTIONAL_FLAG,
+                "update_interval": _nullable(INTERVAL),
+            },
+            "oneOf": [
+                {
+                    "description": "An incident",
+                    "properties": {
+                        "scheduled_for": {"enum": [None, ""]},
+                        "status": _given({"enum": OPENING_STATUSES}),
+                    },
+                },
+                {
+                    "description": "A maintenance; scheduled_until must be after scheduled_for",
+                    "required": ["scheduled_for", "scheduled_until"],
+                    "properties": {
+                        "scheduled_for": WHEN,
+                        "scheduled_until": WHEN,
+                        "status": _given({"const": IncidentStatus.SCHEDULED.value}),
+                    },
+                },
+            ],
+        },
+        "IncidentChange": {
+            "type": "object",
+            "description": (
+                "A status, body or component statuses post an update. A maintenance takes "
+                "the maintenance statuses and a new window, an incident the others and a "
+                "postmortem once resolved: a change the incident cannot take is a 409."
+            ),
+            "properties": {**incident, "postmortem_body": _nullable(_text(MAX_BODY))},
+            "anyOf": _set(
+                ("name", incident["name"]),
+                ("impact_override", {"enum": list(INCIDENT_IMPACTS)}),
+                ("status", {"enum": STATUSES}),
+                ("body", filled),
+                ("components", {"type": "object", "minProperties": 1}),
+                ("component_ids", {"type": "array", "minItems": 1}),
+                ("scheduled_for", WHEN),
+                ("scheduled_until", WHEN),
+                ("postmortem_body", filled),
+            ),
+        },
+        "UpdateBody": {
+            "type": "object",
+            "required": ["body"],
+            "properties": {"body": {**filled, "minLength": 1}},
+        },
+        "NextUpdateChange": {
+            "type": "object",
+            "required": ["update_interval"],
+            "properties": {"update_interval": _nullable(INTERVAL)},
+        },
+    }
+
+
+RESPONSE_SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
         "required": ["error", "code", "status", "fields"],
@@ -93,13 +255,6 @@ SCHEMAS: dict[str, Schema] = {
             },
         },
     },
-    "PageFields": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_PAGE_NAME},
-            "time_zone": {"type": "string", "description": "IANA zone name, e.g. Europe/Paris"},
-        },
-    },
     "Component": {
         "type": "object",
         "required": ["id", "page_id", "name", "status", "position", "created_at", "updated_at"],
@@ -118,18 +273,6 @@ SCHEMAS: dict[str, Schema] = {
             "only_show_if_degraded": {"type": "boolean"},
             "automation_email": NULL_TEXT,
             "start_date": _nullable({"type": "string", "format": "date"}),
-        },
-    },
-    "ComponentFields": {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
-            "description": _nullable({"type": "string", "maxLength": MAX_DESCRIPTION}),
-            "status": {"enum": list(ComponentStatus)},
-            "group_id": NULL_TEXT,
-            "position": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
-            "showcase": OPTIONAL_FLAG,
-            "only_show_if_degraded": OPTIONAL_FLAG,
         },
     },
     "AffectedComponent": {
@@ -195,26 +338,6 @@ SCHEMAS: dict[str, Schema] = {
             "metadata": {"type": "object"},
         },
     },
-    "IncidentCreate": {
-        "type": "object",
-        "description": "A scheduled_for makes the new incident a scheduled maintenance.",
-        "properties": {
-            **INCIDENT_FIELDS,
-            "scheduled_auto_in_progress": OPTIONAL_FLAG,
-            "scheduled_auto_completed": OPTIONAL_FLAG,
-            "update_interval": _nullable(
-                {"type": "integer", "minimum": MIN_INTERVAL, "maximum": MAX_INTERVAL}
-            ),
-        },
-    },
-    "IncidentChange": {
-        "type": "object",
-        "description": "A status, body or component statuses post an update.",
-        "properties": {
-            **INCIDENT_FIELDS,
-            "postmortem_body": _nullable({"type": "string", "maxLength": MAX_BODY}),
-        },
-    },
     "Revision": {
         "type": "object",
         "required": ["id", "incident_update_id", "body", "replaced_at"],
@@ -259,15 +382,12 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def _wrapped(key: str, fields: str, required: list[str] | None = None) -> Schema:
-    inner: Schema = _ref(fields)
-    if required:
-        inner = {"allOf": [_ref(fields), {"type": "object", "required": required}]}
+def _wrapped(key: str, fields: str) -> Schema:
     return {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "object", "required": [key], "properties": {key: inner}}
+                "schema": {"type": "object", "required": [key], "properties": {key: _ref(fields)}}
             }
         },
     }
@@ -288,13 +408,15 @@ def _errors(*codes: int) -> dict[str, Schema]:
         404: "No such page or object",
         409: "The object's state does not allow this",
         415: "The body is neither JSON nor form fields",
+        413: "The body is larger than the write API takes",
         422: "Invalid field values; `fields` names each problem",
+        503: "The database is unavailable; retry after the Retry-After seconds",
     }
     return {str(code): _json(ERROR, text[code]) for code in codes}
 
 
-READ = (400, 401, 403, 404)
-WRITE = (400, 401, 403, 404, 415, 422)
+READ = (400, 401, 403, 404, 503)
+WRITE = (400, 401, 403, 404, 413, 415, 422, 503)
 
 
 def _param(name: str, description: str, schema: Schema | None = None) -> Schema:
@@ -332,7 +454,15 @@ def _op(
     return op
 
 
-def document(page_id: str) -> Schema:
+def _patch_and_put(name: str, summary: str, responses: Schema, body: Schema) -> Schema:
+    """A change the route takes by PATCH and, as Statuspage's do, by PUT."""
+    return {
+        "patch": _op(f"edit{name}", summary, responses, body=body),
+        "put": _op(f"replace{name}", f"{summary}; same as PATCH", responses, body=body),
+    }
+
+
+def document(page_id: str, known: Known) -> Schema:
     page_param = _param("page_id", "This installation's page id", {"enum": [page_id]})
     component_id = _param("component_id", "Component id")
     incident_id = _param("incident_id", "Incident id")
@@ -350,7 +480,7 @@ def document(page_id: str) -> Schema:
                 "The pages this token reaches: this installation's one page",
                 {
                     "200": _json({"type": "array", "items": _ref("Page")}, "Pages"),
-                    **_errors(401, 403),
+                    **_errors(401, 403, 503),
                 },
             ),
         },
@@ -382,7 +512,7 @@ def document(page_id: str) -> Schema:
                 "createComponent",
                 "Create a component (admin)",
                 {"201": component, **_errors(*WRITE)},
-                body=_wrapped("component", "ComponentFields", ["name"]),
+                body=_wrapped("component", "ComponentCreate"),
             ),
         },
         f"{PREFIX}/components/{{component_id}}": {
@@ -392,18 +522,18 @@ def document(page_id: str) -> Schema:
                 "updateComponent",
                 "Update a component; a new status is a manual change (admin)",
                 {"200": component, **_errors(*WRITE)},
-                body=_wrapped("component", "ComponentFields"),
+                body=_wrapped("component", "ComponentChange"),
             ),
             "put": _op(
                 "replaceComponent",
                 "Same as PATCH, as in Statuspage (admin)",
                 {"200": component, **_errors(*WRITE)},
-                body=_wrapped("component", "ComponentFields"),
+                body=_wrapped("component", "ComponentChange"),
             ),
             "delete": _op(
                 "deleteComponent",
                 "Delete a component no update names (admin)",
-                {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 409)},
+                {"204": {"description": "Deleted"}, **_errors(401, 403, 404, 409, 503)},
             ),
         },
         f"{PREFIX}/incidents": {
@@ -428,7 +558,7 @@ def document(page_id: str) -> Schema:
                 "createIncident",
                 "Open an incident, or schedule a maintenance (responder)",
                 {"201": incident, **_errors(*WRITE)},
-                body=_wrapped("incident", "IncidentCreate", ["name"]),
+                body=_wrapped("incident", "IncidentCreate"),
             ),
         },
         f"{PREFIX}/incidents/unresolved": {
@@ -454,46 +584,23 @@ def document(page_id: str) -> Schema:
                 "updateIncident",
                 "Rename, post an update (status/body/components), reschedule, or attach a "
                 "postmortem (responder)",
-                {"200": incident, **_errors(*WRITE)},
+                {"200": incident, **_errors(*WRITE, 409)},
                 body=_wrapped("incident", "IncidentChange"),
             ),
             "put": _op(
                 "replaceIncident",
                 "Same as PATCH, as in Statuspage (responder)",
-                {"200": incident, **_errors(*WRITE)},
+                {"200": incident, **_errors(*WRITE, 409)},
                 body=_wrapped("incident", "IncidentChange"),
             ),
         },
         f"{PREFIX}/incidents/{{incident_id}}/incident_updates/{{update_id}}": {
             "parameters": [page_param, incident_id, update_id],
-            "patch": _op(
-                "editIncidentUpdate",
+            **_patch_and_put(
+                "IncidentUpdate",
                 "Correct an update's text; the earlier text is kept as a revision (responder)",
                 {"200": _json(_ref("IncidentUpdate"), "The update"), **_errors(*WRITE)},
-                body={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["incident_update"],
-                                "properties": {
-                                    "incident_update": {
-                                        "type": "object",
-                                        "required": ["body"],
-                                        "properties": {
-                                            "body": {
-                                                "type": "string",
-                                                "minLength": 1,
-                                                "maxLength": MAX_BODY,
-                                            }
-                                        },
-                                    }
-                                },
-                            }
-                        }
-                    },
-                },
+                _wrapped("incident_update", "UpdateBody"),
             ),
         },
         f"{PREFIX}/incidents/{{incident_id}}/incident_updates/{{update_id}}/revisions": {
@@ -525,37 +632,12 @@ def document(page_id: str) -> Schema:
                 "The incident's next-update promise",
                 {"200": _json(_ref("NextUpdate"), "Promise"), **_errors(*READ)},
             ),
-            "put": _op(
-                "setUpdateInterval",
+            **_patch_and_put(
+                "UpdateInterval",
                 "Set the update interval in minutes (null: the impact's default); it applies "
-                "from the next update (responder)",
-                {"200": _json(_ref("NextUpdate"), "Promise"), **_errors(*WRITE)},
-                body={
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["next_update"],
-                                "properties": {
-                                    "next_update": {
-                                        "type": "object",
-                                        "required": ["update_interval"],
-                                        "properties": {
-                                            "update_interval": _nullable(
-                                                {
-                                                    "type": "integer",
-                                                    "minimum": MIN_INTERVAL,
-                                                    "maximum": MAX_INTERVAL,
-                                                }
-                                            )
-                                        },
-                                    }
-                                },
-                            }
-                        }
-                    },
-                },
+                "from the next update; a maintenance has none (responder)",
+                {"200": _json(_ref("NextUpdate"), "Promise"), **_errors(*WRITE, 409)},
+                _wrapped("next_update", "NextUpdateChange"),
             ),
         },
         f"{PREFIX}/deliveries/{{delivery_id}}/retry": {
@@ -563,7 +645,10 @@ def document(page_id: str) -> Schema:
             "post": _op(
                 "retryDelivery",
                 "Queue a dead or uncertain delivery again (responder)",
-                {"200": _json(_ref("Delivery"), "The delivery"), **_errors(401, 403, 404, 409)},
+                {
+                    "200": _json(_ref("Delivery"), "The delivery"),
+                    **_errors(401, 403, 404, 409, 503),
+                },
             ),
         },
     }
@@ -581,7 +666,7 @@ def document(page_id: str) -> Schema:
         },
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**RESPONSE_SCHEMAS, **request_schemas(known)},
             "securitySchemes": {
                 "oauthToken": {
                     "type": "apiKey",
@@ -599,5 +684,6 @@ def document(page_id: str) -> Schema:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     page = Page.get()
+    known = Known.load()
     db.session.commit()
-    return jsonify(document(page.id))
+    return jsonify(document(page.id, known))

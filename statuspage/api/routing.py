@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RoutingNotFound
+from werkzeug.routing import BaseConverter
 
 from statuspage.api.errors import CODES, ApiError, error_response, from_exception
 from statuspage.errors import NotFound, ValidationError
@@ -19,6 +21,21 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 PAGE = "/pages/<page_id>"
+LISTINGS = ("unresolved", "scheduled", "upcoming", "active_maintenance")
+
+
+class IncidentId(BaseConverter):
+    """An incident id: any segment but the names of the incident listings, so a PATCH of
+    ``incidents/unresolved`` is answered 405, not as an incident that does not exist."""
+
+    regex = rf"(?!(?:{'|'.join(LISTINGS)})(?:\.json)?$)[^/]+"
+
+
+@bp.record_once
+def _converters(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["incident"] = IncidentId
+
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 CATCH_ALL = "api_v1.unknown"
 
@@ -79,9 +96,9 @@ def _http(exc: HTTPException) -> Response:
     return error_response(status, CODES.get(status, "error"), exc.description or "", None, headers)
 
 
-@bp.route("/<path:rest>", methods=list(METHODS), endpoint="unknown")
-def unknown(rest: str) -> Response:
-    """Unknown API paths, and known ones asked with a method they do not take: JSON too."""
+def _allowed() -> set[str]:
+    """The methods a route of the API takes at this path (none for an unknown path); the
+    catch-all below takes every method and must not count."""
     adapter = current_app.url_map.bind_to_environ(request.environ)
     allowed = set()
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -91,8 +108,29 @@ def unknown(rest: str) -> Response:
             continue
         if endpoint != CATCH_ALL:
             allowed.add(method)
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return allowed
+
+
+@bp.before_request
+def _options() -> Response | None:
+    """OPTIONS lists exactly the methods of the path (Flask's own answer would list the
+    catch-all's every method)."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = _allowed()
+    if not allowed:
+        return error_response(404, "not_found", f"no API path {request.path}")
+    response = Response(status=204)
+    response.headers["Allow"] = ", ".join(sorted(allowed | {"OPTIONS"}))
+    return response
+
+
+@bp.route("/<path:rest>", methods=list(METHODS), endpoint="unknown")
+def unknown(rest: str) -> Response:
+    """Unknown API paths, and known ones asked with a method they do not take: JSON too."""
+    allowed = _allowed()
     if allowed:
-        if "GET" in allowed:
-            allowed.add("HEAD")
         raise MethodNotAllowed(valid_methods=sorted(allowed))
     return error_response(404, "not_found", f"no API path /api/v1/{rest}")

@@ -7,9 +7,10 @@ and only because an operator scheduled them with the automatic flags on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -40,6 +41,12 @@ IN_PROGRESS_BODY = (
 COMPLETED_BODY = "The scheduled maintenance has been completed."
 ACTIVE = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
 MIN_YEAR, MAX_YEAR = 2000, 9000
+YEAR_PATTERN = "^(?:[2-8][0-9]{3}|9000)-"  # MIN_YEAR to MAX_YEAR, for the OpenAPI document
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+EXAMPLE = "2030-01-01T10:00:00Z"
 
 
 def _check_window(
@@ -263,24 +270,25 @@ def tick(at: datetime | None = None) -> TickReport:
 
 
 def parse_when(field_name: str, value: object) -> datetime | None:
-    """An ISO-8601 time with an offset (naive times are ambiguous and refused)."""
+    """An RFC 3339 time (seconds and a UTC offset required: naive times are ambiguous),
+    as the OpenAPI document's ``date-time`` says, its year as written within bounds."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         parsed = value
-    elif isinstance(value, str):
+    elif isinstance(value, str) and (match := RFC3339.fullmatch(value)):
+        leap = match["second"] == "60"  # a leap second: the next second, in Python's terms
+        text = value[: match.start("second")] + ("59" if leap else match["second"])
+        text += value[match.end("second") :].upper().replace("Z", "+00:00")
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise ValidationError({field_name: "must be an ISO-8601 time"}) from None
+            raise ValidationError({field_name: f"must be a real time, e.g. {EXAMPLE}"}) from None
+        parsed += timedelta(seconds=leap)
     else:
-        raise ValidationError({field_name: "must be an ISO-8601 time"})
+        raise ValidationError({field_name: f"must be an RFC 3339 time, e.g. {EXAMPLE}"})
     if parsed.tzinfo is None:
         raise ValidationError({field_name: "must include a UTC offset"})
-    try:
-        in_utc = parsed.astimezone(UTC)
-    except OverflowError:
-        in_utc = None
-    if in_utc is None or not MIN_YEAR <= in_utc.year <= MAX_YEAR:
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise ValidationError({field_name: f"must be between {MIN_YEAR} and {MAX_YEAR}"})
-    return in_utc
+    return parsed.astimezone(UTC)

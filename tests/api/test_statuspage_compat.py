@@ -312,6 +312,36 @@ def test_unknown_paths_and_methods_answer_json(api):
     assert count(Incident) == 1
 
 
+def test_options_lists_exactly_the_methods_a_path_takes(api):
+    response = api.client.options(api.url("incidents/unresolved"))
+    assert (response.status_code, response.headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
+    assert api.call("PATCH", "incidents/unresolved", json={}).status_code == 405
+    listing = api.client.options(api.url("components.json"))
+    assert listing.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert api.client.options(api.url("widgets")).status_code == 404
+
+
+def test_a_change_the_incident_cannot_take_is_a_conflict(api):
+    created = api.call("POST", "incidents", json={"incident": {"name": "Errors"}}).json
+    window = {"scheduled_for": "2031-01-01T10:00:00Z", "scheduled_until": "2031-01-01T11:00:00Z"}
+    maintenance = api.call("POST", "incidents", json={"incident": {"name": "Up", **window}}).json
+    incident, planned = f"incidents/{created['id']}", f"incidents/{maintenance['id']}"
+    before = count(AuditEvent)
+    refused = [
+        (incident, {"incident": {"status": "in_progress"}}),
+        (incident, {"incident": {"scheduled_for": "2031-01-01T10:00:00Z"}}),
+        (incident, {"incident": {"postmortem_body": "Why"}}),
+        (planned, {"incident": {"status": "identified"}}),
+        (planned, {"incident": {"impact_override": "major"}}),
+        (planned, {"incident": {"scheduled_for": "2031-01-01T12:00:00+00:00"}}),
+        (f"{planned}/next_update", {"next_update": {"update_interval": 5}}),
+    ]
+    for path, body in refused:
+        response = api.call("PATCH", path, json=body)
+        assert (response.status_code, response.json["code"]) == (409, "conflict"), body
+    assert count(AuditEvent) == before
+
+
 def test_editing_an_update_keeps_a_revision_and_our_additions(api):
     created = api.call(
         "POST", "incidents", json={"incident": {"name": "Errors", "body": "Typo"}}
