@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, event, exists, func, insert, or_, select, update
@@ -34,6 +35,7 @@ from statuspage.models.subscribers import fanout_select
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "workers.tasks.deliver"
+READ_BACK_TASK = "workers.tasks.read_back"
 PAGE_MAILBOX = "page"
 MAX_ATTEMPTS = 8
 MAX_AGE = timedelta(hours=6)
@@ -41,10 +43,22 @@ LEASE = timedelta(seconds=120)
 RING_GRACE = timedelta(seconds=30)  # how long a rung row may wait in a busy queue
 BACKOFF_BASE = 5.0
 BACKOFF_CAP = 15 * 60.0
+# An uncertain post is first looked for this long after its send began (a new post takes a
+# moment to show among the account's posts), then at growing intervals for READ_BACK_FOR.
+READ_BACK_DELAY = timedelta(seconds=15)
+READ_BACK_FOR = timedelta(hours=24)
 _RING_KEY = "statuspage.outbox.ring"
 RETRYABLE = (DeliveryState.PENDING, DeliveryState.FAILED)
-# Rows that still hold their place in a mailbox: later rows of it wait for them.
-UNFINISHED = (DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.FAILED)
+# Rows that still hold their place in a mailbox: later rows of it wait for them. An
+# uncertain row holds it until it is settled (found, or known absent and sent), so the next
+# post of a thread never replies past a post that may exist. A dead row does not: it was
+# refused or never got through, and the next post replies to the last post that exists.
+UNFINISHED = (
+    DeliveryState.PENDING,
+    DeliveryState.SENDING,
+    DeliveryState.FAILED,
+    DeliveryState.UNCERTAIN,
+)
 # Subscriber rows are sent in batches of this many per task (one SMTP connection each).
 # Webhooks first: their batches are fewer and quick, so they are not queued behind mail.
 BATCH_SIZES = {SubscriberKind.WEBHOOK: 100, SubscriberKind.EMAIL: 500}
@@ -123,12 +137,12 @@ def queue_after_commit(delivery_ids: Iterable[int]) -> None:
     db.session.info.setdefault(_RING_KEY, []).extend(delivery_ids)
 
 
-def ring(delivery_ids: Iterable[int]) -> None:
+def ring(delivery_ids: Iterable[int], task: str = DELIVER_TASK) -> None:
     """Enqueue delivery tasks; failures are logged, the sweep will ring again."""
     celery = current_app.extensions["celery"]
     for delivery_id in delivery_ids:
         try:
-            celery.send_task(DELIVER_TASK, args=[delivery_id])
+            celery.send_task(task, args=[delivery_id])
         except Exception as exc:  # any broker failure: the row is safe in the table
             log.warning(
                 "doorbell for delivery %s not sent (%s); the sweep will retry",
@@ -167,17 +181,27 @@ def claim(delivery_id: int, *, in_order: bool = False) -> Delivery | None:
     """Take one due row for sending. Exactly one concurrent caller gets it; with
     ``in_order`` only while no earlier row of its mailbox is unfinished."""
     at = now()
-    conditions = [Delivery.id == delivery_id, *_claim_where(at)]
+    conditions = _claim_where(at)
     if in_order:
         conditions.append(_is_mailbox_head())
+    return _take(
+        delivery_id,
+        conditions,
+        state=DeliveryState.SENDING,
+        attempts=Delivery.attempts + 1,
+        leased_until=at + LEASE,
+        send_started_at=None,
+        attempt=None,
+    )
+
+
+def _take(delivery_id: int, where: list, **values: Any) -> Delivery | None:
+    """Update one row if it still matches ``where``, commit, and load it if it did: the
+    condition and the change are one statement, so one concurrent caller wins."""
     result = db.session.execute(
         update(Delivery)
-        .where(*conditions)
-        .values(
-            state=DeliveryState.SENDING,
-            attempts=Delivery.attempts + 1,
-            leased_until=at + LEASE,
-        )
+        .where(Delivery.id == delivery_id, *where)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -196,6 +220,8 @@ def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
             state=DeliveryState.SENDING,
             attempts=Delivery.attempts + 1,
             leased_until=at + LEASE,
+            send_started_at=None,
+            attempt=None,
         )
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -255,20 +281,31 @@ def defer(mailbox: str, until: datetime) -> None:
     db.session.commit()
 
 
+def mark_started(delivery: Delivery, attempt: dict[str, Any] | None = None) -> None:
+    """Commit, just before the network call, that this send begins (and what it carries,
+    for a read-back): a worker that dies before this leaves a row that is safe to send."""
+    delivery.send_started_at = now()
+    delivery.attempt = attempt
+    db.session.commit()
+
+
 def record_sent(
     deliveries: Sequence[Delivery],
     external_id: str | None = None,
     external_url: str | None = None,
+    *,
+    settling: bool = False,
 ) -> None:
     """Commit the outcome at once: after this, the row is never sent again. A link the far
-    end answered with is kept only if it is http(s)."""
-    at = now()
+    end answered with is kept only if it is http(s). ``settling``: an uncertain row was
+    found among the account's posts; it was sent when its send began."""
+    was = DeliveryState.UNCERTAIN if settling else DeliveryState.SENDING
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == was)
         .values(
             state=DeliveryState.SENT,
-            sent_at=at,
+            sent_at=Delivery.send_started_at if settling else now(),
             leased_until=None,
             external_id=external_id,
             external_url=web_url(external_url),
@@ -291,13 +328,16 @@ def schedule_retry(
     *,
     permanent: bool = False,
     retry_at: datetime | None = None,
+    unknown_outcome: bool = False,
 ) -> DeliveryState:
-    """Record a failed attempt: retry later, or give up to ``dead`` with the error kept."""
+    """Record a failed attempt: retry later, or give up with the error kept: to ``dead``,
+    or to ``uncertain`` when the last attempt may have arrived (``unknown_outcome``)."""
     at = now()
     first = deliveries[0]
     too_old = at - first.created_at > MAX_AGE
     if permanent or first.attempts >= MAX_ATTEMPTS or too_old:
-        state, next_at = DeliveryState.DEAD, first.next_attempt_at
+        state = DeliveryState.UNCERTAIN if unknown_outcome else DeliveryState.DEAD
+        next_at = first.next_attempt_at
     else:
         state, next_at = DeliveryState.FAILED, retry_at or at + backoff(first.attempts)
     db.session.execute(
@@ -311,12 +351,17 @@ def schedule_retry(
 
 
 def mark_uncertain(deliveries: Sequence[Delivery], error: str) -> None:
-    """The request went out and no answer came back, on a channel that cannot dedupe: an
-    operator decides (and may resend); the row no longer holds up its mailbox."""
+    """The request went out and no whole answer came back, on a channel that cannot dedupe:
+    the account's posts are read back once the post would show (``due_read_backs``)."""
     db.session.execute(
         update(Delivery)
         .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
-        .values(state=DeliveryState.UNCERTAIN, leased_until=None, last_error=error[:2000])
+        .values(
+            state=DeliveryState.UNCERTAIN,
+            leased_until=None,
+            next_attempt_at=now() + READ_BACK_DELAY,
+            last_error=error[:2000],
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -353,19 +398,93 @@ def expired_leases(limit: int = 500) -> list[Delivery]:
 
 
 def release(deliveries: Sequence[Delivery], *, safe_to_resend: bool) -> None:
-    """Return expired rows to the queue, or to ``uncertain`` where a resend could duplicate."""
+    """Return expired rows to the queue: all those whose send never began, and the others
+    where a resend cannot duplicate; the rest become ``uncertain`` and are read back."""
     if not deliveries:
         return
-    state = DeliveryState.PENDING if safe_to_resend else DeliveryState.UNCERTAIN
+    ids = [d.id for d in deliveries]
+    held = [Delivery.id.in_(ids), Delivery.state == DeliveryState.SENDING]
+    resend = held if safe_to_resend else [*held, Delivery.send_started_at.is_(None)]
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .where(*resend)
+        .values(state=DeliveryState.PENDING, leased_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(*held)
         .values(
-            state=state,
+            state=DeliveryState.UNCERTAIN,
             leased_until=None,
-            last_error="worker stopped while sending; outcome unknown"
-            if not safe_to_resend
-            else Delivery.last_error,
+            next_attempt_at=now(),  # it began a lease ago: due for a read-back at once
+            last_error="worker stopped while sending; outcome unknown",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _read_back_where(at: datetime) -> list[ColumnElement[bool]]:
+    """Uncertain rows due to be looked for: their send began (rows from before this was
+    recorded are left to operators) within ``READ_BACK_FOR``."""
+    return [
+        Delivery.state == DeliveryState.UNCERTAIN,
+        Delivery.next_attempt_at <= at,
+        Delivery.send_started_at > at - READ_BACK_FOR,
+    ]
+
+
+def due_read_backs(transports: Sequence[str], limit: int = 100) -> list[int]:
+    """Uncertain rows of these transports (those that can read an account back) whose
+    look is due."""
+    ids = list(
+        db.session.scalars(
+            select(Delivery.id)
+            .where(Delivery.transport.in_(transports), *_read_back_where(now()))
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+        )
+    )
+    db.session.commit()
+    return ids
+
+
+def claim_read_back(delivery_id: int) -> Delivery | None:
+    """Take an uncertain row to look for its post; one caller wins, and the row is not
+    due again for a lease, so a look that dies is simply made again later."""
+    at = now()
+    return _take(delivery_id, _read_back_where(at), next_attempt_at=at + LEASE)
+
+
+def settle_absent(delivery: Delivery) -> None:
+    """The account's posts were read and the post is not among them: send it again."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.state == DeliveryState.UNCERTAIN)
+        .values(
+            state=DeliveryState.PENDING,
+            next_attempt_at=now(),
+            last_error="not found among the account's posts after an unknown outcome; sent again",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def read_back_failed(delivery: Delivery, error: str, retry_at: datetime | None = None) -> None:
+    """The account's posts could not be read: the row stays uncertain and is looked for
+    again later (at the time the far end named, or after as long as it has waited)."""
+    at = now()
+    waited = at - (delivery.send_started_at or at)
+    wait = min(max(waited, READ_BACK_DELAY), timedelta(seconds=BACKOFF_CAP))
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.state == DeliveryState.UNCERTAIN)
+        .values(
+            next_attempt_at=retry_at or at + wait,
+            last_error=f"outcome unknown, and reading the account's posts back failed "
+            f"({error}); it is looked for again later, or an operator may resend it"[:2000],
         )
         .execution_options(synchronize_session=False)
     )

@@ -26,8 +26,8 @@ from statuspage.models import (
 from statuspage.publishing.snapshot import publish
 from statuspage.subscriptions import service as subscriptions
 from statuspage.upstreams import poll as upstream_poll
-from workers.channels import breaker, get_transport, transport_for
-from workers.channels.base import DeliveryError, Transport
+from workers.channels import breaker, get_transport, reading_back, transport_for
+from workers.channels.base import DeliveryError, SendResult, Transport
 from workers.listening import run as listening
 
 log = logging.getLogger(__name__)
@@ -81,14 +81,27 @@ def _failed(rows: Sequence[Delivery], exc: DeliveryError, transport: Transport) 
         outbox.mark_uncertain(rows, exc.message)
         log.warning("deliveries %s uncertain: %s", [r.id for r in rows], exc.message)
         return
-    state = outbox.schedule_retry(rows, exc.message, permanent=exc.permanent, retry_at=exc.retry_at)
+    state = outbox.schedule_retry(
+        rows,
+        exc.message,
+        permanent=exc.permanent,
+        retry_at=exc.retry_at,
+        unknown_outcome=exc.unknown_outcome,
+    )
     log.warning("deliveries %s failed (%s): %s", [r.id for r in rows], state, exc.message)
 
 
-def _crashed(rows: Sequence[Delivery], exc: Exception) -> None:
+def _crashed(rows: Sequence[Delivery], exc: Exception, transport: Transport) -> None:
+    """An error of ours: retried, unless a send that cannot be repeated had begun."""
     db.session.rollback()
     log.exception("deliveries %s crashed", [r.id for r in rows])
-    outbox.schedule_retry(rows, f"internal error: {type(exc).__name__}")
+    error = f"internal error: {type(exc).__name__}"
+    begun = [r for r in rows if not transport.safe_to_resend and r.send_started_at is not None]
+    if begun:
+        outbox.mark_uncertain(begun, error)
+    rest = [r for r in rows if r not in begun]
+    if rest:
+        outbox.schedule_retry(rest, error)
 
 
 def _deliver_one(delivery_id: int, transport: Transport) -> None:
@@ -118,16 +131,29 @@ def _deliver_one(delivery_id: int, transport: Transport) -> None:
         _failed([claimed], exc, transport)
         breaker.record_failure(channel_id, exc.message, exc.retry_at)
     except Exception as exc:
-        _crashed([claimed], exc)
+        _crashed([claimed], exc, transport)
     else:
-        if facts and transport.threaded and result.external_id and channel_id is not None:
-            ChannelThread.remember(channel_id, facts.incident_id, result.external_id)
-        if claimed.reply_id is not None:
-            replies.record_sent(claimed)  # the item's first response, in the same commit
         breaker.record_success(channel_id)
-        outbox.record_sent([claimed], result.external_id, result.external_url)
+        _record_sent(claimed, transport, result)
+    _ring_next(mailbox, delivery_id)
+
+
+def _record_sent(
+    row: Delivery, transport: Transport, result: SendResult, *, settling: bool = False
+) -> None:
+    """Commit a sent row with what it made: the thread's last post, a reply's first
+    response time. ``settling``: an uncertain row's post was found."""
+    if row.update is not None and transport.threaded and result.external_id:
+        if row.channel_id is not None:
+            ChannelThread.remember(row.channel_id, row.update.incident_id, result.external_id)
+    if row.reply_id is not None:
+        replies.record_sent(row)  # the item's first response, in the same commit
+    outbox.record_sent([row], result.external_id, result.external_url, settling=settling)
+
+
+def _ring_next(mailbox: str, done: int) -> None:
     following = outbox.next_in_mailbox(mailbox)
-    if following is not None and following != delivery_id:
+    if following is not None and following != done:
         outbox.ring([following])  # the next update of the thread may go now
 
 
@@ -171,7 +197,7 @@ def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -
         return
     except Exception as exc:
         record()
-        _crashed([d for d in claimed if d.id not in done], exc)
+        _crashed([d for d in claimed if d.id not in done], exc, transport)
         return
     finally:
         session.expire_on_commit = expire_on_commit
@@ -183,9 +209,37 @@ def _error_key(exc: DeliveryError) -> tuple:
     return (exc.message, exc.permanent, exc.unknown_outcome, str(exc.retry_at))
 
 
+@shared_task(name="workers.tasks.read_back", acks_late=True)
+def read_back(delivery_id: int) -> None:
+    """Settle an uncertain row by reading its account's posts: found, it is sent (and its
+    thread goes on from it); certainly absent, it is sent again; unreadable, it waits."""
+    row = outbox.claim_read_back(delivery_id)
+    if row is None:
+        return
+    transport = get_transport(row)
+    try:
+        found = transport.find_sent(row)
+    except DeliveryError as exc:
+        outbox.read_back_failed(row, exc.message, exc.retry_at)
+        log.warning("delivery %s still uncertain: %s", delivery_id, exc.message)
+        return
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("read-back of delivery %s crashed", delivery_id)
+        outbox.read_back_failed(row, f"internal error: {type(exc).__name__}")
+        return
+    if found is None:
+        outbox.settle_absent(row)
+        outbox.ring([delivery_id])
+        return
+    _record_sent(row, transport, found, settling=True)
+    _ring_next(row.mailbox, delivery_id)
+
+
 @shared_task(name="workers.tasks.sweep_due")
 def sweep_due() -> int:
-    """Re-ring the doorbell for rows it missed; return expired leases to the queue."""
+    """Re-ring the doorbell for rows it missed; return expired leases to the queue; look
+    for the posts of uncertain rows whose read-back is due."""
     for row in outbox.expired_leases():
         outbox.release([row], safe_to_resend=get_transport(row).safe_to_resend)
     # With tasks waiting in the queue, rows just rung are probably among them: ring again
@@ -193,6 +247,7 @@ def sweep_due() -> int:
     grace = outbox.RING_GRACE if _queued_tasks() else None
     ids = outbox.due_ids(waiting_longer_than=grace)
     outbox.ring(ids)
+    outbox.ring(outbox.due_read_backs(reading_back()), outbox.READ_BACK_TASK)
     return len(ids)
 
 

@@ -6,8 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -23,7 +33,9 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # last attempt failed; another is scheduled at next_attempt_at
     DEAD = "dead"  # gave up; shown to operators with the last error
-    UNCERTAIN = "uncertain"  # a send may have happened; never re-sent without an operator
+    # A send may have happened on a channel that cannot dedupe: the account's posts are read
+    # back to settle it; never re-sent blindly. It holds its thread's place until settled.
+    UNCERTAIN = "uncertain"
 
 
 class TargetKind(StrEnum):
@@ -66,6 +78,10 @@ class Delivery(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Committed just before the network call: a claimed row with none was never sent.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What that send carried where a read-back must recognise it (X: text, in_reply_to).
+    attempt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     external_id: Mapped[str | None] = mapped_column(String(255))
     external_url: Mapped[str | None] = mapped_column(String(1024))

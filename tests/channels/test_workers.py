@@ -1,5 +1,6 @@
-"""Fan-out end to end with real ``celery worker`` processes on Redis, including a worker
-killed after the far end got the post but before the outcome was committed."""
+"""Fan-out end to end with real ``celery worker`` processes on Redis, including workers
+killed after the far end got the post but before the outcome was committed, and after a
+claim but before the send."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import signal
 from datetime import timedelta
 
+import psycopg
+import pytest
 from sqlalchemy import update
 
 from statuspage.extensions import db
@@ -70,7 +73,7 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
         os.kill(worker.proc.pid, signal.SIGKILL)
 
     x.script("POST", "/2/tweets", Reply(process=True, before=kill))
-    open_incident()
+    incident = open_incident()
     wait_for(lambda: x.tweets, timeout=60)
     worker.proc.wait(timeout=10)
     assert rows("x")[0].state == DeliveryState.SENDING  # X has the post; the ledger does not
@@ -86,11 +89,13 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
     worker.proc.wait(timeout=10)
     mastodon_row = rows("mastodon")[0]
     assert mastodon_row.state == DeliveryState.SENDING
+    x_channel.enabled = True
+    db.session.commit()
 
     # Leases run out; the sweep decides: X cannot dedupe, Mastodon can.
     db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
     db.session.commit()
-    tasks.sweep_due()
+    tasks.sweep_due()  # X's row becomes uncertain, and its read-back is due at once
     assert rows("x")[0].state == DeliveryState.UNCERTAIN
     assert "outcome unknown" in rows("x")[0].last_error
 
@@ -102,5 +107,44 @@ def test_a_worker_killed_between_send_and_commit(app, components, wired, start_w
     }
     assert len(mastodon.statuses) == 1
     assert rows("mastodon")[0].external_id == mastodon.statuses[0]["id"]
-    assert len(x.received("POST", "/2/tweets")) == 1 and len(x.tweets) == 1
-    assert rows("x")[0].state == DeliveryState.UNCERTAIN  # still waiting for an operator
+
+    # X's post is found among the account's own posts, and the thread goes on from it.
+    wait_for(lambda: rows("x")[0].state == DeliveryState.SENT, timeout=60)
+    (tweet,) = x.tweets
+    assert rows("x")[0].external_id == tweet["id"]
+    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
+    wait_for(lambda: len(x.tweets) == 2, timeout=60)
+    assert x.tweets[1]["in_reply_to"] == tweet["id"]
+    assert len(x.received("POST", "/2/tweets")) == 2
+
+
+def test_a_worker_killed_after_claiming_but_before_sending_leaves_a_post_sent_once(
+    app, backend, components, wired, start_worker
+):
+    if backend == "sqlite":
+        pytest.skip("SQLite readers are never blocked, so nothing holds a worker mid-task")
+    x = wired["x"]
+    connect(wired, "x")
+    worker = start_worker("doomed")
+    # The worker reads the thread's last post between its claim and its send: holding that
+    # table holds the worker right there.
+    with psycopg.connect(app.config["TEST_ENV"]["STATUSPAGE_DATABASE_URL"]) as lock:
+        lock.execute("LOCK TABLE channel_thread IN ACCESS EXCLUSIVE MODE")
+        open_incident()
+        wait_for(lambda: rows("x")[0].state == DeliveryState.SENDING, timeout=60)
+        os.kill(worker.proc.pid, signal.SIGKILL)
+        worker.proc.wait(timeout=10)
+        lock.rollback()
+    row = rows("x")[0]
+    assert (row.state, row.send_started_at) == (DeliveryState.SENDING, None)
+    assert x.received() == []
+
+    db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
+    db.session.commit()
+    tasks.sweep_due()  # never sent: back to the queue, not uncertain
+    assert rows("x")[0].state == DeliveryState.PENDING
+    start_worker("survivor")
+    wait_for(lambda: rows("x")[0].state == DeliveryState.SENT, timeout=60)
+    (tweet,) = x.tweets
+    assert len(x.received("POST", "/2/tweets")) == 1
+    assert (rows("x")[0].external_id, rows("x")[0].attempts) == (tweet["id"], 2)

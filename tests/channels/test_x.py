@@ -95,25 +95,6 @@ def test_it_honours_the_rate_limit_reset_without_waiting(app, components, wired)
     assert incident.id
 
 
-def test_a_timeout_after_sending_is_uncertain_and_never_resent(app, components, wired):
-    x = wired["x"]
-    connect(wired, "x")
-    x.script("POST", "/2/tweets", Reply(delay=3, process=True))  # posted, answer too late
-    incident = open_incident()
-    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
-    first, second = rows("x")
-    deliver(first)
-    first = rows("x")[0]
-    assert first.state == DeliveryState.UNCERTAIN
-    assert "no answer from X" in first.last_error
-    assert len(x.tweets) == 1  # it did reach X
-
-    deliver(first)  # a stray doorbell: uncertain rows are left to an operator
-    deliver(second)  # the thread goes on
-    assert len(x.tweets) == 2
-    assert [r.state for r in rows("x")] == [DeliveryState.UNCERTAIN, DeliveryState.SENT]
-
-
 def test_a_refused_connection_is_retried(app, components, wired):
     connect(wired, "x")
     app.config["X_API_URL"] = "http://127.0.0.1:9"  # nothing listens there

@@ -1,10 +1,13 @@
 """X API v2, as much as posting and listening need: ``POST /2/tweets``,
-``GET /2/users/me``, ``GET /2/users/:id/mentions`` and ``GET /2/tweets/search/recent``
-(with ``since_id``, ``until_id``, ``max_results`` and token paging), with OAuth 1.0a
-user-context signatures verified like X does."""
+``GET /2/users/me``, ``GET /2/users/:id/mentions``, ``GET /2/tweets/search/recent`` and the
+account's own posts, ``GET /2/users/:id/tweets`` (with ``since_id``, ``until_id``,
+``start_time``, ``max_results`` and token paging), with OAuth 1.0a user-context signatures
+verified like X does. Like X, the timeline of the account's own posts gives links as t.co
+with their ``entities``, and the post each one replies to in ``referenced_tweets``."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import zlib
@@ -58,16 +61,26 @@ class FakeX(FakeServer):
     def replies_to(self, tweet_id: str) -> list[dict]:
         return [t for t in self.tweets if t["in_reply_to"] == tweet_id]
 
-    def _timeline(self, request: Recorded, posts: list[dict], token_name: str, least: int) -> Reply:
+    def _timeline(
+        self,
+        request: Recorded,
+        posts: list[dict],
+        token_name: str,
+        least: int,
+        *,
+        shorten_links: bool = False,
+    ) -> Reply:
         """One page, newest first, as X pages: ids strictly between since_id and until_id,
-        ``max_results`` at a time, an opaque token for the next page."""
+        made at ``start_time`` or later, ``max_results`` at a time, an opaque token for the
+        next page."""
         query = {k: v[0] for k, v in request.query.items()}
         size = int(query.get("max_results", 10))
         if not least <= size <= 100:
             return Reply(400, json={"title": "Invalid Request", "detail": "max_results"})
         since, until = int(query.get("since_id", 0)), int(query.get("until_id", 10**30))
+        start = query.get("start_time", "").replace("Z", ".000Z")
         chosen = sorted(
-            (p for p in posts if since < int(p["id"]) < until),
+            (p for p in posts if since < int(p["id"]) < until and p["created_at"] >= start),
             key=lambda p: int(p["id"]),
             reverse=True,
         )
@@ -80,15 +93,7 @@ class FakeX(FakeServer):
         meta.update(newest_id=page[0]["id"], oldest_id=page[-1]["id"])
         if offset + size < len(chosen):
             meta["next_token"] = f"page-{offset + size}"
-        data = [
-            {
-                "id": p["id"],
-                "text": p["text"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
-                "edit_history_tweet_ids": [p["id"]],
-                **{f: p[f] for f in ("created_at", "conversation_id", "author_id") if f in fields},
-            }
-            for p in page
-        ]
+        data = [self._post(p, fields, shorten_links) for p in page]
         body: dict = {"data": data, "meta": meta}
         if "author_id" in (query.get("expansions") or ""):
             users = {p["author_id"]: p["username"] for p in page}
@@ -96,6 +101,27 @@ class FakeX(FakeServer):
                 "users": [{"id": i, "username": u, "name": u.title()} for i, u in users.items()]
             }
         return Reply(json=body)
+
+    @staticmethod
+    def _post(post: dict, fields: set[str], shorten_links: bool) -> dict:
+        text = post["text"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        doc = {
+            "id": post["id"],
+            "edit_history_tweet_ids": [post["id"]],
+            **{f: post[f] for f in ("created_at", "conversation_id", "author_id") if f in fields},
+        }
+        if shorten_links:
+            links = []
+            for url in re.findall(r"https?://\S+", post["text"]):
+                short = "https://t.co/" + hashlib.sha256(url.encode()).hexdigest()[:10]
+                text = text.replace(url.replace("&", "&amp;"), short, 1)
+                links.append({"url": short, "expanded_url": url, "display_url": url[:24]})
+            if links and "entities" in fields:
+                doc["entities"] = {"urls": links}
+        if post.get("in_reply_to") and "referenced_tweets" in fields:
+            doc["referenced_tweets"] = [{"type": "replied_to", "id": post["in_reply_to"]}]
+        doc["text"] = text
+        return doc
 
     def _matches(self, query: str, text: str) -> bool:
         """Enough of X's search syntax for tests: words and quoted phrases must appear,
@@ -148,6 +174,10 @@ class FakeX(FakeServer):
             with self.lock:
                 mentions = [p for p in self.incoming if p["mention"]]
             return self._timeline(request, mentions, "pagination_token", least=5)
+        if request.method == "GET" and request.path == f"/2/users/{ACCOUNT_ID}/tweets":
+            with self.lock:
+                own = list(self.tweets)
+            return self._timeline(request, own, "pagination_token", least=5, shorten_links=True)
         if request.method == "GET" and request.path == "/2/tweets/search/recent":
             query = (request.query.get("query") or [""])[0]
             with self.lock:  # our own posts are searchable too, as on X

@@ -139,26 +139,64 @@ def test_permanent_errors_go_dead_at_once(app, components):
     assert outbox.schedule_retry([row], "401 bad token", permanent=True) == DeliveryState.DEAD
 
 
+def test_giving_up_after_an_unknown_outcome_leaves_the_row_uncertain(app, components):
+    open_one()
+    row = outbox.claim(db.session.scalar(select(Delivery.id)))
+    db.session.execute(update(Delivery).values(attempts=outbox.MAX_ATTEMPTS))
+    db.session.commit()
+    row = db.session.get(Delivery, row.id, populate_existing=True)
+    state = outbox.schedule_retry([row], "no answer after sending", unknown_outcome=True)
+    assert state == DeliveryState.UNCERTAIN  # it may have arrived: not "dead"
+
+
+def test_an_uncertain_row_is_looked_for_while_its_send_is_recent(app, components):
+    open_one()
+    row_id = db.session.scalar(select(Delivery.id))
+    outbox.mark_started(outbox.claim(row_id), {"text": "Investigating: Outage"})
+    outbox.mark_uncertain([db.session.get(Delivery, row_id)], "no answer")
+    assert outbox.due_read_backs(["page"]) == []  # a new post takes a moment to show
+    db.session.execute(update(Delivery).values(next_attempt_at=now()))
+    db.session.commit()
+    assert outbox.due_read_backs(["page"]) == [row_id]
+    assert outbox.due_read_backs(["x"]) == []  # only for transports that can read back
+    row = outbox.claim_read_back(row_id)
+    assert row is not None and outbox.claim_read_back(row_id) is None  # one look at a time
+
+    outbox.read_back_failed(row, "X server error 503")
+    row = db.session.get(Delivery, row_id, populate_existing=True)
+    assert row.state == DeliveryState.UNCERTAIN and "X server error 503" in row.last_error
+    assert row.next_attempt_at >= now() + outbox.READ_BACK_DELAY - timedelta(seconds=1)
+    long_ago = now() - outbox.READ_BACK_FOR - timedelta(minutes=1)
+    db.session.execute(update(Delivery).values(next_attempt_at=now(), send_started_at=long_ago))
+    db.session.commit()
+    assert outbox.due_read_backs(["page"]) == []  # a day on, operators decide
+
+
 def test_backoff_grows_and_is_capped():
     assert outbox.backoff(1) <= timedelta(seconds=outbox.BACKOFF_BASE)
     assert timedelta(seconds=outbox.BACKOFF_BASE * 4) <= outbox.backoff(4)
     assert outbox.backoff(50) <= timedelta(seconds=outbox.BACKOFF_CAP)
 
 
-def test_expired_leases_are_released_or_marked_uncertain(app, components):
-    open_one("one")
-    open_one("two")
+def test_expired_leases_go_back_to_the_queue_unless_an_unrepeatable_send_began(app, components):
+    for name in ("safe", "never started", "started"):
+        open_one(name)
     ids = db.session.scalars(select(Delivery.id).order_by(Delivery.id)).all()
-    for row_id in ids:
-        outbox.claim(row_id)
+    claimed = [outbox.claim(row_id) for row_id in ids]
+    outbox.mark_started(claimed[2], {"text": "Investigating: started"})
     assert outbox.expired_leases() == []
     db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
     db.session.commit()
-    expired = outbox.expired_leases()
-    assert sorted(d.id for d in expired) == ids
-    safe, unsafe = expired if expired[0].id == ids[0] else expired[::-1]
-    outbox.release([safe], safe_to_resend=True)
-    outbox.release([unsafe], safe_to_resend=False)
+    expired = {d.id: d for d in outbox.expired_leases()}
+    assert sorted(expired) == ids
+    outbox.release([expired[ids[0]]], safe_to_resend=True)
+    outbox.release([expired[ids[1]]], safe_to_resend=False)  # claimed, never sent
+    outbox.release([expired[ids[2]]], safe_to_resend=False)  # sent, answer unknown
     states = dict(db.session.execute(select(Delivery.id, Delivery.state)).all())
-    assert states == {ids[0]: DeliveryState.PENDING, ids[1]: DeliveryState.UNCERTAIN}
-    assert outbox.due_ids() == [ids[0]]
+    assert states == {
+        ids[0]: DeliveryState.PENDING,
+        ids[1]: DeliveryState.PENDING,
+        ids[2]: DeliveryState.UNCERTAIN,
+    }
+    assert outbox.due_read_backs(["page"]) == [ids[2]]  # looked for at once
+    assert outbox.claim(ids[1]).send_started_at is None  # a new attempt starts afresh

@@ -26,3 +26,8 @@ def transport_for(kind: str) -> Transport:
 def get_transport(delivery: Delivery) -> Transport:
     """Rows written before the ``transport`` column existed are page rows."""
     return transport_for(delivery.transport or delivery.target_kind)
+
+
+def reading_back() -> list[str]:
+    """The transports whose uncertain rows are settled by reading the account back."""
+    return [kind for kind in TRANSPORTS if transport_for(kind).reads_back]

@@ -61,11 +61,13 @@ class Transport:
     ``safe_to_resend``: a send whose outcome is unknown may be repeated without a duplicate
     reaching people (true where the far end dedupes or the send is idempotent).
     ``threaded``: each post replies to the previous one of the incident on the channel.
+    ``reads_back``: ``find_sent`` can settle a send whose outcome is unknown.
     """
 
     coalesce = False
     safe_to_resend = True
     threaded = False
+    reads_back = False
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         raise NotImplementedError
@@ -85,6 +87,11 @@ class Transport:
     def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
         """Answer a customer where they spoke: a reply to their post, or an email."""
         raise DeliveryError(f"{type(self).__name__} cannot carry replies", permanent=True)
+
+    def find_sent(self, delivery: Delivery) -> SendResult | None:
+        """Look for what an uncertain send made: its result if found, None if the far end
+        shows it certainly is not there; DeliveryError when that cannot be told."""
+        raise DeliveryError(f"{type(self).__name__} cannot look for a post", permanent=True)
 
     def send_confirmation(self, subscriber: Subscriber) -> None:
         """Deliver a subscriber's double opt-in link (email and webhook subscribers)."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import unicodedata
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import requests
 import tweepy
 from flask import current_app
 
+from statuspage import outbox
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import X_LIMIT, MessageFacts, fit, x_length
@@ -22,6 +26,8 @@ from workers.channels.base import (
 )
 
 TWEET_URL = "https://x.com/i/web/status/{id}"
+CLOCK_SKEW = timedelta(minutes=5)  # X's clock may be behind ours: look this much earlier
+READ_BACK_PAGES = 10  # of 100 posts each; more posts than that since the send: no certainty
 
 
 def api_aliases() -> dict[str, str]:
@@ -46,11 +52,12 @@ def client_for(keys: Mapping[str, Any], session: http.Session) -> tweepy.Client:
 
 class X(HttpTransport):
     """X takes no idempotency key, so a post whose outcome is unknown (a read timeout, a
-    worker killed mid-send) is never sent again blindly: the row becomes ``uncertain``
-    for an operator to check and resend."""
+    cut answer, a worker killed mid-send) is never sent again blindly: the row becomes
+    ``uncertain`` until the account's own posts are read back (``find_sent``)."""
 
     safe_to_resend = False
     threaded = True
+    reads_back = True
 
     def _client(self, channel: Channel, session: http.Session) -> tweepy.Client:
         return client_for(channel_secrets(channel), session)
@@ -61,15 +68,21 @@ class X(HttpTransport):
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
         text = fit("x", facts, X_LIMIT, x_length)
-        return self._post(channel, text, ChannelThread.last_post(channel.id, facts.incident_id))
+        reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
+        return self._post(delivery, channel, text, reply_to)
 
     def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
         """A reply to the customer's post; X threads it under theirs and notifies them."""
-        return self._post(load_channel(delivery.channel_id), reply.text, reply.in_reply_to)
+        return self._post(
+            delivery, load_channel(delivery.channel_id), reply.text, reply.in_reply_to
+        )
 
-    def _post(self, channel: Channel, text: str, reply_to: str | None) -> SendResult:
+    def _post(
+        self, delivery: Delivery, channel: Channel, text: str, reply_to: str | None
+    ) -> SendResult:
         with self._session() as session:
             client = self._client(channel, session)
+            outbox.mark_started(delivery, {"text": text, "in_reply_to": reply_to})
             try:
                 response = client.create_tweet(
                     text=text, in_reply_to_tweet_id=reply_to, user_auth=True
@@ -90,8 +103,41 @@ class X(HttpTransport):
                 raise self._error(exc, channel) from None
         return f"Connected as @{me.data.username}."
 
+    def find_sent(self, delivery: Delivery) -> SendResult | None:
+        """The post an uncertain send made, looked for among the account's posts since the
+        send began: the same text (links expanded) answering the same post. None when X
+        lists them all and it is not there; DeliveryError when they cannot be read."""
+        attempt = delivery.attempt or {}
+        if delivery.send_started_at is None or "text" not in attempt:
+            raise DeliveryError("nothing is known of what was sent", permanent=True)
+        channel = load_channel(delivery.channel_id)
+        wanted = _comparable(attempt["text"])
+        with self._session() as session:
+            client = self._client(channel, session)
+            try:
+                account = client.get_me(user_auth=True).data.id
+                pages = tweepy.Paginator(
+                    client.get_users_tweets,
+                    account,
+                    start_time=delivery.send_started_at - CLOCK_SKEW,
+                    max_results=100,
+                    tweet_fields=["entities", "referenced_tweets"],
+                    user_auth=True,
+                )
+                for number, page in enumerate(pages, start=1):
+                    for tweet in page.data or []:
+                        if _is_attempt(tweet, wanted, attempt.get("in_reply_to")):
+                            return SendResult(str(tweet.id), TWEET_URL.format(id=tweet.id))
+                    if number == READ_BACK_PAGES and page.meta.get("next_token"):
+                        raise DeliveryError("too many posts since the send to be sure")
+            except DeliveryError:
+                raise
+            except Exception as exc:
+                raise self._error(exc, channel, "the read-back") from None
+        return None
+
     @staticmethod
-    def _error(exc: Exception, channel: Channel) -> DeliveryError:
+    def _error(exc: Exception, channel: Channel, what: str = "the post") -> DeliveryError:
         secrets = channel_secrets(channel).values()
         if isinstance(exc, tweepy.HTTPException):
             status = exc.response.status_code
@@ -101,14 +147,29 @@ class X(HttpTransport):
                 )
             detail = "; ".join(str(m) for m in exc.api_messages) or exc.response.reason
             return DeliveryError(
-                http.redact(f"X refused the post ({status}): {detail}", secrets),
+                http.redact(f"X refused {what} ({status}): {detail}", secrets),
                 permanent=True,
             )
         if http.never_sent(exc):
             return DeliveryError(http.describe_failure(exc, secrets))
         if isinstance(exc, requests.RequestException):
             return DeliveryError(
-                "no answer from X after sending (" + http.describe_failure(exc, secrets) + ")",
+                f"no answer from X to {what} ({http.describe_failure(exc, secrets)})",
                 unknown_outcome=True,
             )
         raise exc
+
+
+def _comparable(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _is_attempt(tweet: tweepy.Tweet, text: str, reply_to: str | None) -> bool:
+    """The same text as sent (X escapes &, < and > and shortens links to t.co) answering
+    the same post."""
+    posted = html.unescape(tweet.text)
+    for link in (tweet.entities or {}).get("urls", []):
+        if link.get("url") and link.get("expanded_url"):
+            posted = posted.replace(link["url"], link["expanded_url"])
+    replied = [str(r.id) for r in tweet.referenced_tweets or [] if r.type == "replied_to"]
+    return _comparable(posted) == text and (replied[0] if replied else None) == reply_to
