@@ -216,8 +216,10 @@ class Unit(Child):
     seconds after it exits, its output appended to ``log``."""
 
     log: Path = Path("/dev/null")
+    log_from: int = 0  # where this run's output begins in the log
 
     def start(self, env: dict[str, str]) -> None:
+        self.log_from = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 self.args,
@@ -232,6 +234,13 @@ class Unit(Child):
 
     def delay(self) -> float:
         return RESTART_SECONDS
+
+    def ready(self) -> bool:
+        """Whether this run of a Celery worker said it is ready: a pool process killed
+        before that stops the worker ("Could not start worker processes")."""
+        with self.log.open("rb") as log:
+            log.seek(self.log_from)
+            return b" ready." in log.read()
 
 
 class Fleet(threading.Thread):
@@ -288,7 +297,7 @@ class Fleet(threading.Thread):
         assert target.proc is not None
         pid = target.proc.pid
         if pool:
-            children = pool_processes(pid)
+            children = pool_processes(pid) if target.ready() else []
             if children:
                 pid = random.choice(children)
             else:

@@ -208,7 +208,10 @@ class _StormyHandler(_Handler):
         self.smtp = server
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
-        fault = self.smtp.storm.draw(SMTP_FAULTS)
+        # One draw per connection, as the HTTP fakes draw one per request: a batch of mail
+        # shares a connection, and most faults end it.
+        fault = "ok" if getattr(session, "drawn", False) else self.smtp.storm.draw(SMTP_FAULTS)
+        session.drawn = True
         if fault == "451":
             self.smtp.log(address, None, "451", status=451)
             return "451 4.3.2 Try again later"
@@ -239,8 +242,8 @@ def _message_id(content: bytes) -> str | None:
 
 
 class StormySMTP(FakeSMTP):
-    """An SMTP server whose faults hit a recipient (451, drop) or a whole message (hang,
-    cut): each message carries one recipient."""
+    """An SMTP server with one draw per connection: the fault hits its first recipient
+    (451, drop) or message (hang, cut); each message carries one recipient."""
 
     name = "email"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import sys
 import threading
 import time
 from collections import deque
@@ -129,6 +130,10 @@ class FakeServer:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 256  # many workers connect at once
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if not isinstance(sys.exc_info()[1], ConnectionError):  # a client went away
+                    super().handle_error(request, client_address)
 
         self._httpd = Server((host, port), Handler)
         if tls is not None:
