@@ -182,6 +182,11 @@ def early_retries(exchanges: list[Exchange]) -> list[dict[str, Any]]:
                             "update": update_id,
                             "header": exchange.reset_header,
                             "early_by_s": round(exchange.reset_at - later.at, 3),
+                            "keys": [exchange.key, later.key],
+                            "history": [
+                                (round(e.at - items[0].at, 3), e.fault, e.status, e.reset_at)
+                                for e in items
+                            ],
                         }
                     )
     return early
