@@ -191,7 +191,7 @@ def production_run(args: argparse.Namespace, cleanup: ExitStack) -> dict[str, An
         report(postgres, poller, writes, chaos)
     chaos_s = time.monotonic() - chaos_began
     stop_operators(operators)
-    storm.calm = True
+    storm.calm_down()
     say(f"chaos over after {chaos_s:.0f}s; far ends answer normally; waiting for the outbox")
 
     drain_began = time.monotonic()
@@ -210,7 +210,7 @@ def production_run(args: argparse.Namespace, cleanup: ExitStack) -> dict[str, An
     return {
         "benchmark": "chaos",
         "mode": "production",
-        **judge(ledger, published, fakes),
+        **judge(ledger, published, fakes, storm),
         "unexpected_exits": len(unexpected),
         "public_non_200": len(poller.failures),
         "public_requests": poller.requests,
@@ -233,9 +233,12 @@ def production_run(args: argparse.Namespace, cleanup: ExitStack) -> dict[str, An
     }
 
 
-def judge(ledger: checks.Ledger, published: set[str], fakes: dict[str, Any]) -> dict[str, Any]:
+def judge(
+    ledger: checks.Ledger, published: set[str], fakes: dict[str, Any], storm: Storm
+) -> dict[str, Any]:
     """The run's counts: the ledger against what the far ends recorded."""
     exchanges = [e for fake in fakes.values() for e in list(fake.exchanges)]
+    stormy = [e for e in exchanges if storm.calm_since is None or e.at < storm.calm_since]
     posts = {
         "x": [
             checks.Post(t["id"], t["in_reply_to"], update)
@@ -272,6 +275,11 @@ def judge(ledger: checks.Ledger, published: set[str], fakes: dict[str, Any]) -> 
         "updates": len(ledger.updates),
         "deliveries": len(ledger.rows),
         "far_end_requests": len(exchanges),
+        "far_end_requests_in_chaos": len(stormy),
+        "faulty_answers_in_chaos": sum(1 for e in stormy if e.fault != "ok"),
+        "x_read_backs": sum(
+            1 for e in exchanges if e.far_end == "x" and e.method == "GET" and "/users/" in e.path
+        ),
         "faults": checks.faults_seen(exchanges),
     }
 

@@ -81,12 +81,15 @@ class Storm:
         self.rate = rate
         self.hang_seconds = hang_seconds
         self.reset_seconds = reset_seconds
-        self.calm = False  # no more faults (the run is over)
+        self.calm_since: float | None = None  # no more faults: the run's chaos is over
         self.lock = threading.Lock()
+
+    def calm_down(self) -> None:
+        self.calm_since = time.time()
 
     def draw(self, kinds: tuple[str, ...]) -> str:
         with self.lock:
-            if self.calm or self.random.random() >= self.rate:
+            if self.calm_since is not None or self.random.random() >= self.rate:
                 return "ok"
             return self.random.choice(kinds)
 
