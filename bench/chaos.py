@@ -584,10 +584,16 @@ def embedded_run(args: argparse.Namespace, cleanup: ExitStack) -> dict[str, Any]
     with sqlite3.connect(database) as conn:
         updates = conn.execute("SELECT count(*) FROM incident_update").fetchone()[0]
         incidents = conn.execute("SELECT count(*) FROM incident").fetchone()[0]
-    with sqlite3.connect(broker) as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM kombu_message WHERE payload IN (?, ?)", ("", '{"body": "garbled')
-        ).fetchone()[0]
+
+    def planted_left() -> int:
+        with sqlite3.connect(broker, timeout=10) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM kombu_message WHERE payload IN (?, ?)",
+                ("", '{"body": "garbled'),
+            ).fetchone()[0]
+
+    wait(lambda: planted_left() == 0, timeout=60, interval=1)  # behind a backlog, maybe
+    left = planted_left()
     poller.stopping.set()
     poller.join(timeout=15)
     alive = proc.poll() is None
