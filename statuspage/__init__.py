@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         public,
         reports,
         subscriptions,
+        unavailable,
     )
     from statuspage.admin import channels, inbox  # noqa: F401  (views on the admin blueprint)
     from statuspage.config import load_config
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(metrics.bp)
     app.register_blueprint(integrations.bp)
     add_security_headers(app)
+    unavailable.init_app(app)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
