@@ -113,8 +113,19 @@ def inbox_bulk() -> ResponseReturnValue:
             raise ValidationError({"items": "not an item id"})
         chosen = [i for i in ids if i is not None]
         if action == "link":
+            incident_id = request.form.get("incident", "")
+            replace = request.form.get("replace") == "1"
+            moving = [] if replace else triage.linked_elsewhere(chosen, incident_id)
+            if moving and (incident := db.session.get(Incident, incident_id)) is not None:
+                return render_template(
+                    "admin/inbox/confirm_link.html",
+                    moving=moving,
+                    chosen=chosen,
+                    incident=incident,
+                    return_to=_back_to_inbox(),
+                )
             triage.link(
-                actor=current_user, item_ids=chosen, incident_id=request.form.get("incident", "")
+                actor=current_user, item_ids=chosen, incident_id=incident_id, replace=replace
             )
         else:
             triage.set_state(actor=current_user, item_ids=chosen, state=action)
@@ -387,4 +398,5 @@ def listening_dashboard() -> dict[str, Any]:
         "window": current_app.config["SIGNAL_WINDOW_MINUTES"],
         "follow_ups": replies.pending_follow_ups(),
         "failing": sources.failing(),
+        "channel_names": triage.channel_names(),
     }

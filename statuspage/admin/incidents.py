@@ -192,6 +192,7 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "groups": components_by_group(),
         "statuses": list(ComponentStatus),
         "deliveries": deliveries,
+        "targets": ledger.targets(deliveries),
         "templates": incident_templates.all_templates(),
         "editing": None,
         "channels": announcing_channels(),

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from statuspage import outbox
 from statuspage.errors import NotFound
 from statuspage.extensions import db
 from statuspage.incidents.workflow import Conflict
-from statuspage.models import Delivery, User
+from statuspage.models import Channel, Delivery, OperatorAlert, Subscriber, TargetKind, User
 from statuspage.models.audit import record
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a ledger row went, in words: "Ops Slack" and "Slack", not "channel #1"."""
+
+    name: str
+    kind: str
 
 
 def for_updates(update_ids: Sequence[str]) -> list[Delivery]:
@@ -20,6 +29,49 @@ def for_updates(update_ids: Sequence[str]) -> list[Delivery]:
             db.select(Delivery).where(Delivery.update_id.in_(update_ids)).order_by(Delivery.id)
         )
     )
+
+
+def targets(rows: Sequence[Delivery]) -> dict[int, Target]:
+    """The target of each row, read with one query per kind of target."""
+
+    def ids(kind: TargetKind) -> set[int]:
+        return {r.target_id for r in rows if r.target_kind == kind}
+
+    subscribers = {
+        s.id: s
+        for s in db.session.scalars(
+            db.select(Subscriber).where(Subscriber.id.in_(ids(TargetKind.SUBSCRIBER)))
+        )
+    }
+    alerts = {
+        a.id: a
+        for a in db.session.scalars(
+            db.select(OperatorAlert).where(OperatorAlert.id.in_(ids(TargetKind.ALERT)))
+        )
+    }
+    channel_ids = ids(TargetKind.CHANNEL) | {a.channel_id for a in alerts.values()}
+    channels = {
+        c.id: c for c in db.session.scalars(db.select(Channel).where(Channel.id.in_(channel_ids)))
+    }
+
+    def channel(channel_id: int) -> Target:
+        found = channels.get(channel_id)
+        return Target(found.name, found.kind_label) if found else Target("Removed channel", "")
+
+    def target(row: Delivery) -> Target:
+        if row.target_kind == TargetKind.CHANNEL:
+            return channel(row.target_id)
+        if row.target_kind == TargetKind.ALERT:
+            alert = alerts.get(row.target_id)
+            via = channel(alert.channel_id).name if alert else "a removed channel"
+            return Target(f"Operators via {via}", "Operator alert")
+        if row.target_kind == TargetKind.SUBSCRIBER:
+            sub = subscribers.get(row.target_id)
+            kind = f"{sub.kind.capitalize()} subscriber" if sub else "Subscriber"
+            return Target(sub.address if sub else "Removed subscriber", kind)
+        return Target("Public page", "Snapshot")
+
+    return {row.id: target(row) for row in rows}
 
 
 def retry(*, actor: User | None, delivery_id: int) -> Delivery:

@@ -261,14 +261,35 @@ def set_state(*, actor: User | None, item_ids: Sequence[int], state: str) -> lis
     return items
 
 
-def link(*, actor: User | None, item_ids: Sequence[int], incident_id: str) -> list[InboxItem]:
-    """Link items to an open incident; new ones count as acknowledged from then on."""
+def linked_elsewhere(item_ids: Sequence[int], incident_id: str) -> list[InboxItem]:
+    """The chosen items that linking to ``incident_id`` would take from another incident."""
+    return list(
+        db.session.scalars(
+            select(InboxItem)
+            .where(
+                InboxItem.id.in_(item_ids),
+                InboxItem.incident_id.is_not(None),
+                InboxItem.incident_id != incident_id,
+            )
+            .order_by(InboxItem.id)
+        )
+    )
+
+
+def link(
+    *, actor: User | None, item_ids: Sequence[int], incident_id: str, replace: bool = False
+) -> list[InboxItem]:
+    """Link items to an open incident; new ones count as acknowledged from then on. An
+    item linked to another incident moves only when ``replace`` says the operator agreed."""
     incident = db.session.get(Incident, incident_id) if incident_id else None
     if incident is None:
         raise ValidationError({"incident": "choose an incident"})
     if not incident.is_open:
         raise Conflict("items can only be linked to an open incident")
     items = _items(item_ids)
+    if not replace and any(i.incident_id not in (None, incident.id) for i in items):
+        db.session.rollback()
+        raise Conflict("some items are linked to another incident; confirm to move them")
     for item in items:
         if item.incident_id == incident.id:
             continue

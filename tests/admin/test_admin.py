@@ -69,7 +69,7 @@ def test_open_incident_and_post_update(responder, components):
     assert db.session.get(Component, api).status == "partial_outage"
 
     page = responder.get(response.headers["Location"])
-    assert b"Checkout errors" in page.data and b"pending" in page.data
+    assert b"Checkout errors" in page.data and b">Pending<" in page.data
     token = csrf_token(responder, f"/admin/incidents/{incident.id}")
     response = responder.post(
         f"/admin/incidents/{incident.id}",

@@ -54,7 +54,7 @@ def test_an_outage_from_login_to_resolution(app, cast, components, start_worker)
 
         page.get_by_role("button", name="Resolve incident").click()
         page.wait_for_url(f"**/admin/incidents/{incident_id}")
-        assert page.locator("#incident-status").inner_text() == "resolved"
+        assert page.locator("#incident-status").inner_text() == "Resolved"
         page.screenshot(path=artifact("admin-incident-resolved.png"), full_page=True)
 
         def published() -> bool:

@@ -75,11 +75,11 @@ def test_a_mention_is_linked_answered_in_place_and_timed(app, cast, wired, start
             return page.locator("#response-time").count() == 1
 
         wait_for(answered, timeout=30, interval=0.5)
-        assert page.locator("#item-state").inner_text() == "answered"
+        assert page.locator("#item-state").inner_text() == "Answered"
         assert re.fullmatch(r"\d+ s", page.locator("#response-time").inner_text())
-        assert page.locator("#replies .delivery-state").inner_text() == "sent"
+        assert page.locator("#replies .delivery-state").inner_text() == "Sent"
         page.screenshot(path=artifact("inbox-answered.png"), full_page=True)
 
         page.get_by_role("link", name="← Inbox").click()
         row = page.locator(f"#item-{items()[0].id}")
-        assert row.locator(".item-state").inner_text() == "answered"
+        assert row.locator(".item-state").inner_text() == "Answered"

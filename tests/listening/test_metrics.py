@@ -64,6 +64,17 @@ def test_response_times_per_day_and_channel(app, wired):
     assert chart.bars[0].median_y == chart.baseline  # an empty day draws nothing
 
 
+def test_an_unanswered_post_counts_as_a_miss_only_once_older_than_an_hour(app, wired):
+    channel = listen_on_x()
+    inbox.store(channel, "mentions", [Found(str(n), f"post {n}", NOW) for n in range(2)])
+    answered, waiting = [i.id for i in db.session.scalars(db.select(InboxItem))]
+    answered_after(answered, NOW - timedelta(hours=3), 20)
+    answered_after(waiting, NOW - timedelta(minutes=8), None)
+    assert response_times.report(days=1, at=NOW).overall.within_hour == 1.0
+    answered_after(waiting, NOW - timedelta(minutes=61), None)
+    assert response_times.report(days=1, at=NOW).overall.within_hour == 0.5
+
+
 def test_the_admin_shows_the_distribution_as_a_chart(app, client, cast, wired):
     seed(listen_on_x())
     sign_in(client, "vera@example.com")

@@ -217,7 +217,8 @@ def test_failing_sources_back_off_and_are_shown_to_operators(app, client, cast, 
 
     sign_in(client, "vera@example.com")
     page = client.get("/admin/inbox").get_data(as_text=True)
-    assert "failing: Mastodon refused (401)" in page and "failing: X server error 503" in page
+    assert page.count(">Failing</span>") == 2
+    assert "Mastodon refused (401)" in page and "X server error 503" in page
     dashboard = client.get("/admin/").get_data(as_text=True)
     assert "Listening source mentions" in dashboard and "X server error 503" in dashboard
 

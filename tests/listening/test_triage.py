@@ -7,7 +7,10 @@ import html
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from statuspage.extensions import db
+from statuspage.incidents.workflow import Conflict
 from statuspage.listening import inbox, signals
 from statuspage.listening.inbox import Found
 from statuspage.models import AuditEvent, Incident
@@ -122,6 +125,47 @@ def test_bulk_actions_acknowledge_ignore_and_link(app, client, cast, wired):
     )
 
 
+def test_bulk_linking_needs_a_choice_and_asks_before_moving_links(app, client, cast, wired):
+    channel = listen_on_x()
+    heard(channel, ["a", "b"])
+    first, second = [i.id for i in items()]
+    earlier, later = open_incident(name="Earlier"), open_incident(name="Later")
+    inbox.link(actor=None, item_ids=[first], incident_id=earlier.id)
+    sign_in(client, "rob@example.com")
+    page = client.get("/admin/inbox").get_data(as_text=True)
+    choice = re.search(
+        r'<select id="bulk-incident" name="incident">\s*<option value="" selected>', page
+    )
+    assert choice, "the incident to link to starts empty"
+
+    def link(**extra: str):
+        data = {"csrf_token": csrf_token(client, "/admin/inbox"), "action": "link"}
+        return client.post("/admin/inbox/bulk", data={**data, "items": [first, second], **extra})
+
+    assert link(incident="").status_code == 303
+    assert "Nothing changed: choose an incident." in client.get("/admin/inbox").get_data(
+        as_text=True
+    )
+    asked = link(incident=later.id)
+    assert asked.status_code == 200
+    question = html.unescape(asked.get_data(as_text=True))
+    assert "Move 1 item to another incident?" in question and "Earlier" in question
+    assert [i.incident_id for i in items()] == [earlier.id, None]  # nothing changed yet
+    assert link(incident=later.id, replace="1").status_code == 303
+    assert [i.incident_id for i in items()] == [later.id, later.id]
+
+
+def test_linking_never_moves_an_item_unasked(app, wired):
+    channel = listen_on_x()
+    heard(channel, ["a"])
+    (item,) = items()
+    earlier, later = open_incident(name="Earlier"), open_incident(name="Later")
+    inbox.link(actor=None, item_ids=[item.id], incident_id=earlier.id)
+    with pytest.raises(Conflict, match="confirm to move them"):
+        inbox.link(actor=None, item_ids=[item.id], incident_id=later.id)
+    assert items()[0].incident_id == earlier.id
+
+
 def test_linking_to_a_resolved_incident_is_refused(app, client, cast, wired):
     from statuspage.incidents import service
 
@@ -211,7 +255,7 @@ def test_the_dashboard_shows_a_burst_as_one_signal(app, client, cast, wired):
     assert "6 mentions of 'broken', 'login' in 10 minutes" in dashboard
     assert "'example'" not in dashboard  # the search term is in every result by construction
     assert 'href="/admin/inbox?q=broken"' in dashboard
-    assert "Inbox <span" in dashboard and "(7)" in dashboard  # new items in the navigation
+    assert 'Inbox <span class="counter" aria-label="7 new">7</span>' in dashboard  # in the nav
 
 
 def test_customers_posts_are_cleaned_never_refused(app, wired):

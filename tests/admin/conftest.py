@@ -1,0 +1,1 @@
+from tests.fakes.fixtures import fakes, wired  # noqa: F401  (fixtures)
