@@ -288,6 +288,7 @@ class Fleet(threading.Thread):
             if u.name.startswith(prefix)
             and u.proc is not None
             and u.proc.poll() is None
+            and u.proc.pid not in self.caused  # killed, not yet reaped
             and now - u.started_at > 1.0
         ]
 
