@@ -299,13 +299,13 @@ class Fleet(threading.Thread):
         pid = target.proc.pid
         if pool:
             children = pool_processes(pid) if target.ready() else []
+            children = [c for c in children if c not in self.caused]
             if children:
                 pid = random.choice(children)
             else:
                 pool = False
         with self.lock:
-            if not pool:
-                self.caused.add(pid)
+            self.caused.add(pid)
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -319,8 +319,17 @@ class Fleet(threading.Thread):
 
 
 def pool_processes(pid: int) -> list[int]:
+    """The live children of ``pid`` (not those dead and not yet reaped)."""
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    return [int(p) for p in found.split()]
+    return [int(p) for p in found.split() if _alive(int(p))]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def celery(*args: str) -> list[str]:
