@@ -172,6 +172,14 @@ class RescheduleForm(FlaskForm):
     notify = BooleanField("Notify subscribers and social channels", default=True)
 
 
+class CancelMaintenanceForm(FlaskForm):
+    announcement = TextAreaField(
+        "Announcement (Markdown; empty: “This maintenance has been cancelled.”)",
+        validators=optional_text_rules(MAX_BODY),
+    )
+    notify = BooleanField("Notify subscribers and social channels", default=True)
+
+
 class PageForm(FlaskForm):
     name = StringField(
         "Page name (shown on the page, in feeds, posts and emails)",

@@ -12,6 +12,7 @@ from flask_login import current_user
 from statuspage.admin.access import require
 from statuspage.admin.forms import (
     ActionForm,
+    CancelMaintenanceForm,
     EditUpdateForm,
     IncidentForm,
     PostmortemForm,
@@ -188,6 +189,7 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "reschedule_form": RescheduleForm(
             scheduled_for=row.scheduled_for, scheduled_until=row.scheduled_until
         ),
+        "cancel_form": CancelMaintenanceForm(),
         "action_form": ActionForm(),
         "groups": components_by_group(),
         "statuses": list(ComponentStatus),

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from statuspage.admin.access import require
-from statuspage.admin.forms import MaintenanceForm, RescheduleForm
+from statuspage.admin.forms import CancelMaintenanceForm, MaintenanceForm, RescheduleForm
 from statuspage.admin.incidents import incident_page
 from statuspage.admin.routes import UNPROCESSABLE, bp, components_by_group, show_errors
 from statuspage.errors import NotFound, ValidationError
@@ -76,6 +76,32 @@ def reschedule(incident_id: str) -> ResponseReturnValue:
             flash("Window moved; the move is being announced.", "ok")
             return redirect(url_for("admin.incident", incident_id=row.id))
     return incident_page(row, reschedule_form=form), UNPROCESSABLE
+
+
+@bp.post("/maintenance/<incident_id>/cancel")
+@require(Role.RESPONDER)
+def cancel(incident_id: str) -> ResponseReturnValue:
+    """Call off a window before it begins; calendars that imported it show it cancelled."""
+    row = db.session.get(Incident, incident_id)
+    if row is None or not row.is_maintenance:
+        abort(404)
+    form = CancelMaintenanceForm()
+    if form.validate_on_submit():
+        try:
+            maintenance.cancel(
+                actor=current_user,
+                incident_id=row.id,
+                announcement=(form.announcement.data or "").strip() or None,
+                notify=form.notify.data,
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except NotFound:
+            abort(404)
+        else:
+            flash("Maintenance cancelled; the cancellation is being announced.", "ok")
+            return redirect(url_for("admin.incident", incident_id=row.id))
+    return incident_page(row, cancel_form=form), UNPROCESSABLE
 
 
 def _page(form: MaintenanceForm, chosen: list[str]) -> str:

@@ -39,6 +39,7 @@ IN_PROGRESS_BODY = (
     "Scheduled maintenance is currently in progress. We will provide updates as necessary."
 )
 COMPLETED_BODY = "The scheduled maintenance has been completed."
+CANCELLED_BODY = "This maintenance has been cancelled."
 ACTIVE = (IncidentStatus.IN_PROGRESS, IncidentStatus.VERIFYING)
 MIN_YEAR, MAX_YEAR = 2000, 9000
 YEAR_PATTERN = "^(?:[2-8][0-9]{3}|9000)-"  # MIN_YEAR to MAX_YEAR, for the OpenAPI document
@@ -149,6 +150,8 @@ def reschedule(
         body = errors.check(check_text, "body", announcement, workflow.MAX_BODY)
     errors.raise_any()
     before = _snapshot(incident)
+    if (scheduled_for, scheduled_until) != (incident.scheduled_for, incident.scheduled_until):
+        incident.calendar_sequence += 1
     incident.scheduled_for, incident.scheduled_until = scheduled_for, scheduled_until
     if incident.status == IncidentStatus.SCHEDULED:
         incident.started_at = scheduled_for  # type: ignore[assignment]
@@ -159,6 +162,36 @@ def reschedule(
         write_update(incident, status, body, [], actor, notify, ChangeCause.MAINTENANCE)
     else:
         request_publish(f"maintenance {incident.id} rescheduled")
+    db.session.commit()
+    return incident
+
+
+def cancel(
+    *,
+    actor: User | None,
+    incident_id: str,
+    announcement: str | None = None,
+    notify: bool = True,
+) -> Incident:
+    """Call off a window that has not begun: it is completed with an announcement (its
+    components were never put under maintenance) and calendars show it cancelled."""
+    incident = db.session.get(Incident, incident_id, with_for_update=True)
+    if incident is None or not incident.is_maintenance:
+        db.session.rollback()
+        raise NotFound(f"maintenance {incident_id}")
+    errors = Errors()
+    if incident.status != IncidentStatus.SCHEDULED:
+        errors.errors["status"] = "only a maintenance that has not begun can be cancelled"
+    body = errors.check(check_text, "body", announcement or CANCELLED_BODY, workflow.MAX_BODY)
+    errors.raise_any()
+    assert body
+    before = _snapshot(incident)
+    incident.cancelled_at = now()
+    incident.calendar_sequence += 1
+    write_update(
+        incident, IncidentStatus.COMPLETED, body, [], actor, notify, ChangeCause.MAINTENANCE
+    )
+    record(actor, "maintenance.cancel", "incident", incident.id, before, _snapshot(incident))
     db.session.commit()
     return incident
 

@@ -74,6 +74,10 @@ class Incident(db.Model):
     # word) and when the first public update was committed.
     problem_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A maintenance window's iCalendar SEQUENCE (bumped by every move and by a cancel) and
+    # when it was called off before it began.
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     components: Mapped[list[Component]] = relationship(
         secondary=incident_component, order_by="Component.position"

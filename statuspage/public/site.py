@@ -33,6 +33,7 @@ TYPES = {
     ".json": "application/json",
     ".rss": "application/rss+xml; charset=utf-8",
     ".atom": "application/atom+xml; charset=utf-8",
+    ".ics": "text/calendar; charset=utf-8",
     ".svg": "image/svg+xml",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

@@ -120,6 +120,7 @@ def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
         incident.resolved_at,
         incident.scheduled_for,
         incident.scheduled_until,
+        incident.cancelled_at,
         incident.next_update_due,
         incident.is_open and incident.next_update_due is not None and incident.next_update_due < at,
         incident.postmortem_published_at,

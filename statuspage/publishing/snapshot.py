@@ -26,7 +26,7 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
-from statuspage.publishing import api_v2, embed, feeds, pages
+from statuspage.publishing import api_v2, calendar, embed, feeds, pages
 from statuspage.publishing.quarantine import (
     Problem,
     read_problems,
@@ -38,7 +38,7 @@ from statuspage.publishing.state import PublicState, load_state
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
 KEEP = 3  # the served snapshot and two before it, for readers still streaming old files
-COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".svg", ".css", ".js")
+COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".ics", ".svg", ".css", ".js")
 MIN_COMPRESS = 256
 
 
@@ -71,6 +71,7 @@ def render_state(state: PublicState) -> dict[str, bytes]:
     files.update(pages.documents(state, status))
     files.update(feeds.documents(state))
     files.update(embed.documents(state))
+    files.update(calendar.documents(state))
     static = Path(current_app.static_folder or "static")
     for name in pages.ASSETS:
         files[f"static/{name}"] = (static / name).read_bytes()

@@ -200,6 +200,27 @@ def test_moving_a_window_from_the_admin_announces_it(responder, cast, components
     assert "maintenance.reschedule" in audit
 
 
+def test_cancelling_a_window_from_the_admin_announces_it(responder, cast, components):
+    row = window(cast, now() + timedelta(days=2), [components["API"]])
+    page = responder.get(f"/admin/incidents/{row.id}").get_data(as_text=True)
+    assert "Cancel the maintenance" in page
+    token = csrf_token(responder, f"/admin/incidents/{row.id}")
+    path = f"/admin/maintenance/{row.id}/cancel"
+    assert responder.post(path, data={"csrf_token": ""}).status_code == 400
+    done = responder.post(path, data={"csrf_token": token, "announcement": "", "notify": "y"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Incident, row.id)
+    assert (row.status, row.calendar_sequence) == ("completed", 1)
+    assert row.cancelled_at is not None
+    assert row.updates[0].body == maintenance.CANCELLED_BODY
+    assert "maintenance.cancel" in db.session.scalars(select(AuditEvent.action)).all()
+    page = responder.get(f"/admin/incidents/{row.id}").get_data(as_text=True)
+    assert "Cancel the maintenance" not in page
+    again = responder.post(path, data={"csrf_token": token, "announcement": ""})
+    assert again.status_code == 422
+
+
 def test_viewers_cannot_move_a_window(client, cast, components):
     start = now() + timedelta(days=2)
     row = window(cast, start)
