@@ -25,7 +25,13 @@ from statuspage.models.channels import ALERT_KINDS
 from statuspage.outbox import queue_after_commit
 from statuspage.text_rules import one_line
 
-TRANSPORT = {"slack": "slack", "webhook": "webhook", "email-smtp": "email"}
+TRANSPORT = {
+    "slack": "slack",
+    "webhook": "webhook",
+    "email-smtp": "email",
+    "teams": "teams",
+    "discord": "discord",
+}
 
 
 def alert_operators(incident_id: str, kind: AlertKind, text: str) -> list[Delivery]:

@@ -1,4 +1,4 @@
-"""Channel settings (admins only): connect X, Mastodon, Slack, webhooks and SMTP.
+"""Channel settings (admins only): connect social accounts, chat webhooks and SMTP.
 
 Secrets are write-only here: a form never shows a stored secret, an empty secret field
 keeps the stored value, and audit events name which secrets changed, never their values.

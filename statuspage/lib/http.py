@@ -216,9 +216,16 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 # Rate-limit headers that name when to come back, as the far ends we speak to spell them:
 # Retry-After (RFC 9110: seconds or an HTTP date), RateLimit-Reset (IETF draft: seconds),
-# X-RateLimit-Reset (epoch seconds on GitHub-style APIs, an ISO 8601 time on Mastodon) and
-# x-rate-limit-reset (X: epoch seconds).
-RESET_HEADERS = ("retry-after", "ratelimit-reset", "x-ratelimit-reset", "x-rate-limit-reset")
+# X-RateLimit-Reset (epoch seconds on GitHub-style APIs and Discord, an ISO 8601 time on
+# Mastodon), X-RateLimit-Reset-After (Discord: seconds) and x-rate-limit-reset (X: epoch
+# seconds).
+RESET_HEADERS = (
+    "retry-after",
+    "ratelimit-reset",
+    "x-ratelimit-reset",
+    "x-ratelimit-reset-after",
+    "x-rate-limit-reset",
+)
 _EPOCH_FLOOR = 1_000_000_000  # larger numbers are Unix times (after 2001), smaller are seconds
 
 

@@ -1,4 +1,4 @@
-"""Configured delivery channels (X, Mastodon, Slack, webhook, SMTP), their per-kind config
+"""Configured delivery channels (social accounts, chat webhooks, SMTP), their per-kind config
 schema, thread state for threaded channels and operator alerts.
 
 The row is ``Channel``; the code that sends is a ``Transport`` in ``workers/channels``.
@@ -31,6 +31,8 @@ class ChannelKind(StrEnum):
     SLACK = "slack"
     WEBHOOK = "webhook"
     EMAIL_SMTP = "email-smtp"
+    TEAMS = "teams"
+    DISCORD = "discord"
 
     @property
     def label(self) -> str:
@@ -43,9 +45,17 @@ KIND_LABELS = {
     ChannelKind.SLACK: "Slack",
     ChannelKind.WEBHOOK: "Webhook",
     ChannelKind.EMAIL_SMTP: "Email (SMTP)",
+    ChannelKind.TEAMS: "Microsoft Teams",
+    ChannelKind.DISCORD: "Discord",
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
-ALERT_KINDS = (ChannelKind.SLACK, ChannelKind.WEBHOOK, ChannelKind.EMAIL_SMTP)
+ALERT_KINDS = (
+    ChannelKind.SLACK,
+    ChannelKind.WEBHOOK,
+    ChannelKind.EMAIL_SMTP,
+    ChannelKind.TEAMS,
+    ChannelKind.DISCORD,
+)
 
 
 class FieldType(StrEnum):
@@ -142,6 +152,34 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             required=False,
             secret=True,
             help="Leave empty to generate one; it is shown once after saving.",
+        ),
+    ),
+    ChannelKind.TEAMS: (
+        ConfigField(
+            "webhook_url",
+            "Workflow webhook URL",
+            FieldType.URL,
+            secret=True,
+            help="From the Teams workflow “Post to a channel when a webhook request is "
+            "received”; it is a secret.",
+        ),
+    ),
+    ChannelKind.DISCORD: (
+        ConfigField(
+            "webhook_url",
+            "Webhook URL",
+            FieldType.URL,
+            secret=True,
+            help="Channel settings → Integrations → Webhooks; it is a secret.",
+        ),
+        ConfigField(
+            "forum",
+            "Forum channel",
+            FieldType.CHOICE,
+            default="off",
+            choices=("off", "on"),
+            help="On when the webhook posts to a forum channel: each incident opens its own "
+            "post and its updates follow inside it.",
         ),
     ),
     ChannelKind.EMAIL_SMTP: (

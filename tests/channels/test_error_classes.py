@@ -1,6 +1,7 @@
 """How each channel classes a failure: a connection never made is retried; a request sent
-without a whole answer is an unknown outcome (retried where the far end dedupes, uncertain
-on X); a refusal (4xx but 408, 409, 425, 429) is permanent; anything else is retried."""
+without a whole answer is an unknown outcome (retried where the far end dedupes or a
+repeat is harmless, uncertain on X and Discord); a refusal (4xx but 408, 409, 425, 429)
+is permanent; anything else is retried."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import pytest
 from statuspage.extensions import db
 from statuspage.models import Channel, DeliveryState
 from tests.channels.helpers import deliver, open_incident, rows
+from tests.fakes.discord import HOOK_PATH as DISCORD_PATH
 from tests.fakes.fixtures import RECEIVER_PATH, connect
 from tests.fakes.server import Reply
 from tests.fakes.slack import HOOK_PATH
+from tests.fakes.teams import FLOW_PATH as TEAMS_PATH
+from workers.channels import transport_for
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens there
 FAILED, DEAD, UNCERTAIN = DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.UNCERTAIN
@@ -23,6 +27,8 @@ def _endpoint(wired, kind: str):
         "mastodon": (wired["mastodon"], "/api/v1/statuses"),
         "slack": (wired["slack"], HOOK_PATH),
         "webhook": (wired["receiver"], RECEIVER_PATH),
+        "teams": (wired["teams"], TEAMS_PATH),
+        "discord": (wired["discord"], DISCORD_PATH),
     }[kind]
 
 
@@ -31,7 +37,7 @@ def _point_nowhere(app, channel: Channel) -> None:
         app.config["X_API_URL"] = NOWHERE
     elif channel.kind == "mastodon":
         channel.config = {**channel.config, "base_url": NOWHERE}
-    elif channel.kind == "slack":
+    elif channel.kind in ("slack", "teams", "discord"):
         channel.secrets = {"webhook_url": NOWHERE + HOOK_PATH}
     else:
         channel.config = {**channel.config, "url": NOWHERE + RECEIVER_PATH}
@@ -39,7 +45,8 @@ def _point_nowhere(app, channel: Channel) -> None:
 
 
 CASES = {
-    # case: (scripted answer, or None for no server at all; X's state, the others' state)
+    # case: (scripted answer, or None for no server at all; the state on channels that
+    # cannot repeat a send (X, Discord), the state on the others)
     "never connected": (None, FAILED, FAILED),
     "cut after sending": (Reply(process=True, cut="connection"), UNCERTAIN, FAILED),
     "timed out after sending": (Reply(process=True, delay=3), UNCERTAIN, FAILED),
@@ -51,21 +58,22 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("kind", ["x", "mastodon", "slack", "webhook"])
+@pytest.mark.parametrize("kind", ["x", "mastodon", "slack", "webhook", "teams", "discord"])
 def test_each_failure_has_its_class(app, components, wired, kind, case):
-    answer, on_x, elsewhere = CASES[case]
+    answer, no_repeat, elsewhere = CASES[case]
     channel = connect(wired, kind)[kind]
     fake, path = _endpoint(wired, kind)
     if answer is None:
         _point_nowhere(app, channel)
-    elif answer.cut and kind == "webhook":  # the receiver's own answer (204) has no body to cut
+    elif answer.cut and kind in ("webhook", "teams"):  # their answers have no body to cut
         fake.script("POST", path, Reply(200, json={"received": True}, cut=answer.cut))
     else:
         fake.script("POST", path, answer)
     open_incident()
     deliver(rows(kind)[0])
     row = rows(kind)[0]
-    assert row.state == (on_x if kind == "x" else elsewhere), row.last_error
+    expected = elsewhere if transport_for(kind).safe_to_resend else no_repeat
+    assert row.state == expected, row.last_error
     if row.state == FAILED:
         assert row.next_attempt_at > row.created_at
     if "after sending" in case:

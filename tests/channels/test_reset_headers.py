@@ -1,6 +1,6 @@
 """Every reset header on every channel: a 429 or 503 that names its time in one header
 only is retried at exactly that time, never before, on X, Mastodon, Slack, a webhook
-channel and a webhook subscriber's batch."""
+channel, Teams, Discord and a webhook subscriber's batch."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import pytest
 
 from statuspage.models import Delivery, DeliveryState, SubscriberKind, TargetKind
 from tests.channels.helpers import deliver, open_incident, rows
+from tests.fakes.discord import HOOK_PATH as DISCORD_PATH
 from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.slack import HOOK_PATH
+from tests.fakes.teams import FLOW_PATH as TEAMS_PATH
 
 SUBSCRIBER_PATH = "/subscriber"
 # The header and how it names a moment ``at`` (a Unix time, whole seconds), and whether the
@@ -32,8 +34,9 @@ HEADERS: dict[str, tuple[str, Callable[[float], str], bool]] = {
     "Retry-After (seconds)": ("Retry-After", lambda _: "1", True),
     "Retry-After (HTTP date)": ("Retry-After", lambda at: formatdate(at, usegmt=True), False),
     "RateLimit-Reset (seconds)": ("RateLimit-Reset", lambda _: "1", True),
+    "X-RateLimit-Reset-After (Discord, seconds)": ("X-RateLimit-Reset-After", lambda _: "1", True),
 }
-CHANNELS = ("x", "mastodon", "slack", "webhook", "subscriber")
+CHANNELS = ("x", "mastodon", "slack", "webhook", "teams", "discord", "subscriber")
 
 
 def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
@@ -43,6 +46,8 @@ def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
         "mastodon": (fakes["mastodon"], "POST", "/api/v1/statuses"),
         "slack": (fakes["slack"], "POST", HOOK_PATH),
         "webhook": (fakes["receiver"], "POST", RECEIVER_PATH),
+        "teams": (fakes["teams"], "POST", TEAMS_PATH),
+        "discord": (fakes["discord"], "POST", DISCORD_PATH),
         "subscriber": (fakes["receiver"], "POST", SUBSCRIBER_PATH),
     }
 
@@ -57,7 +62,7 @@ def test_a_reset_header_alone_sets_the_retry_and_nothing_is_sent_before_it(
     app, components, wired, header, status
 ):
     name, value_for, relative = HEADERS[header]
-    connect(wired, "x", "mastodon", "slack", "webhook")
+    connect(wired, "x", "mastodon", "slack", "webhook", "teams", "discord")
     wired["receiver"].secrets[SUBSCRIBER_PATH] = "whsec_subscriber"
     add_subscriber(
         SubscriberKind.WEBHOOK, wired["receiver"].url + SUBSCRIBER_PATH, secret="whsec_subscriber"

@@ -13,9 +13,11 @@ from statuspage.lib.clock import now
 from statuspage.models import Channel, ChannelKind, Subscriber, SubscriberKind
 from statuspage.models.subscribers import new_nonce
 from tests.fakes import x as x_fake
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSMTP
+from tests.fakes.teams import FakeTeams
 from tests.fakes.webhook import FakeReceiver
 from tests.fakes.x import FakeX
 
@@ -32,6 +34,8 @@ def fakes() -> Iterator[dict[str, Any]]:
         "slack": FakeSlack().start(),
         "receiver": FakeReceiver().start(),
         "smtp": FakeSMTP().start(),
+        "teams": FakeTeams().start(),
+        "discord": FakeDiscord().start(),
     }
     yield servers
     for server in servers.values():
@@ -67,7 +71,7 @@ def add_channel(
 
 
 def connect(fakes: dict[str, Any], *kinds: str) -> dict[str, Channel]:
-    """Channels of the given kinds (default: all) wired to the fakes."""
+    """Channels of the given kinds (default: the first five) wired to the fakes."""
     wanted = set(kinds or ("x", "mastodon", "slack", "webhook", "smtp"))
     made: dict[str, Channel] = {}
     if "x" in wanted:
@@ -85,6 +89,14 @@ def connect(fakes: dict[str, Any], *kinds: str) -> dict[str, Channel]:
             ChannelKind.WEBHOOK,
             {"url": fakes["receiver"].url + RECEIVER_PATH},
             {"signing_secret": RECEIVER_SECRET},
+        )
+    if "teams" in wanted:
+        made["teams"] = add_channel(ChannelKind.TEAMS, {}, {"webhook_url": fakes["teams"].flow_url})
+    if "discord" in wanted:
+        made["discord"] = add_channel(
+            ChannelKind.DISCORD,
+            {"forum": "on" if fakes["discord"].forum else "off"},
+            {"webhook_url": fakes["discord"].hook_url},
         )
     if "smtp" in wanted:
         made["smtp"] = add_channel(

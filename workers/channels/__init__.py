@@ -15,6 +15,8 @@ TRANSPORTS: dict[str, str] = {
     "webhook": "workers.channels.webhook.Webhook",
     "email": "workers.channels.email.Email",
     "email-smtp": "workers.channels.email.Email",
+    "teams": "workers.channels.teams.Teams",
+    "discord": "workers.channels.discord.Discord",
 }
 
 

@@ -11,7 +11,15 @@ from statuspage.lib import http
 from statuspage.lib.crypto import SecretError
 from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import MessageFacts
-from statuspage.models import Channel, Delivery, OperatorAlert, Subscriber
+from statuspage.models import (
+    Channel,
+    Delivery,
+    DeliveryState,
+    IncidentUpdate,
+    OperatorAlert,
+    Subscriber,
+    TargetKind,
+)
 
 
 class DeliveryError(Exception):
@@ -113,6 +121,27 @@ def load_channel(channel_id: int | None) -> Channel:
     if not channel.enabled:
         raise DeliveryError("the channel is disabled", permanent=True)
     return channel
+
+
+def thread_root(channel_id: int, incident_id: str) -> str | None:
+    """The first post an incident made on a channel, read from the ledger: channels whose
+    updates hang under the incident's first message (a Discord forum post, a Telegram
+    reply, a Bluesky thread root) need it, not only the last post."""
+    from statuspage.extensions import db
+
+    return db.session.scalar(
+        db.select(Delivery.external_id)
+        .join(IncidentUpdate, IncidentUpdate.id == Delivery.update_id)
+        .where(
+            Delivery.channel_id == channel_id,
+            Delivery.target_kind == TargetKind.CHANNEL,
+            Delivery.state == DeliveryState.SENT,
+            Delivery.external_id.is_not(None),
+            IncidentUpdate.incident_id == incident_id,
+        )
+        .order_by(Delivery.sent_at, Delivery.id)
+        .limit(1)
+    )
 
 
 def channel_secrets(channel: Channel) -> dict[str, Any]:
