@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -34,7 +33,6 @@ from statuspage.models import (
     ComponentStatus,
     Delivery,
     Incident,
-    IncidentStatus,
     IncidentTemplate,
     IncidentUpdate,
     Role,
@@ -150,16 +148,11 @@ def incident(incident_id: str) -> ResponseReturnValue:
         if not current_user.can(Role.RESPONDER):
             abort(403)
         if form.validate_on_submit():
-            closing = form.status.data in (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED)
-            action = (
-                service.resolve
-                if closing
-                else partial(service.post_update, status=form.status.data)
-            )
             try:
-                action(
+                service.post_update(
                     actor=current_user,
                     incident_id=row.id,
+                    status=form.status.data,
                     body=form.body.data,
                     components=chosen,
                     notify=form.notify.data,
@@ -201,8 +194,6 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "chosen_channels": None,
     }
     context.update(overrides)
-    if not context["chosen"]:
-        context["chosen"] = {c.id: str(c.status) for c in row.components}
     return render_template("admin/incident.html", **context)
 
 

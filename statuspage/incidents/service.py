@@ -261,7 +261,11 @@ def post_update(
 ) -> IncidentUpdate:
     """Post a public update; it may move the incident's status and its components.
 
-    Maintenances take the maintenance vocabulary (in progress, verifying, completed).
+    ``components`` holds only the changes the operator made. An update that closes an open
+    incident returns every affected component to operational unless ``components`` says
+    otherwise for it, whichever path it came by (form, button, API, draft): resolving has
+    one meaning. Maintenances take the maintenance vocabulary (in progress, verifying,
+    completed).
     """
     incident = _locked_incident(incident_id)
     allowed = (
@@ -271,6 +275,8 @@ def post_update(
     errors = Errors()
     clean_body = errors.check(check_text, "body", body, workflow.MAX_BODY)
     parsed_status = errors.check(workflow.parse_status, status, allowed)
+    if parsed_status in workflow.CLOSED_STATUSES and incident.is_open:
+        components = restored_components(incident, components)
     changes = load_components(components or {}, errors)
     chosen = load_channels(channels, errors)
     errors.raise_any()
@@ -284,6 +290,14 @@ def post_update(
     return update
 
 
+def restored_components(incident: Incident, chosen: Mapping[str, str] | None) -> dict[str, str]:
+    """What closing ``incident`` does to components: every affected one back to
+    operational, except those the operator set otherwise."""
+    restored = {c.id: str(ComponentStatus.OPERATIONAL) for c in incident.components}
+    restored.update(chosen or {})
+    return restored
+
+
 def resolve(
     *,
     actor: User | None,
@@ -293,20 +307,19 @@ def resolve(
     notify: bool = True,
     channels: Sequence[int] | None = None,
 ) -> IncidentUpdate:
-    """Resolve in one action: every affected component goes back to operational unless
-    ``components`` says otherwise for it. A maintenance is completed the same way."""
+    """Resolve in one action (a maintenance is completed): ``post_update`` with the closing
+    status, so affected components return to operational unless ``components`` says
+    otherwise for them."""
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id}")
-    restored = {c.id: str(ComponentStatus.OPERATIONAL) for c in incident.components}
-    restored.update(components or {})
     final = IncidentStatus.COMPLETED if incident.is_maintenance else IncidentStatus.RESOLVED
     return post_update(
         actor=actor,
         incident_id=incident_id,
         status=final,
         body=body,
-        components=restored,
+        components=components,
         notify=notify,
         channels=channels,
     )

@@ -176,3 +176,30 @@ def test_resolve_returns_components_to_operational_unless_told(app, cast, compon
     assert incident.next_update_due is None
     assert db.session.get(Component, api).status == "operational"
     assert db.session.get(Component, web).status == "degraded_performance"
+
+
+def test_an_update_that_resolves_means_the_same_as_resolve(app, cast, components):
+    api, web = components["API"], components["Website"]
+    incident = service.open_incident(
+        actor=None,
+        name="Errors",
+        impact="major",
+        body="x",
+        components={api: "major_outage", web: "partial_outage"},
+    )
+    update = service.post_update(
+        actor=cast["responder"],
+        incident_id=incident.id,
+        status="resolved",
+        body="Fixed.",
+        components={web: "degraded_performance"},
+    )
+    db.session.expire_all()
+    assert db.session.get(Component, api).status == "operational"
+    assert db.session.get(Component, web).status == "degraded_performance"
+    after = {a.component_id: a.new_status for a in update.affected}
+    assert after == {api: "operational", web: "degraded_performance"}
+    # An update on an incident already closed moves nothing it was not told to.
+    service.post_update(actor=None, incident_id=incident.id, status="resolved", body="Still fine.")
+    db.session.expire_all()
+    assert db.session.get(Component, web).status == "degraded_performance"
