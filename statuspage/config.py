@@ -149,6 +149,18 @@ def load_config() -> dict[str, Any]:
         # Delivery channels and subscriptions.
         "ALLOW_PRIVATE_WEBHOOKS": env_bool("STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS", False),
         "X_API_URL": env_str("STATUSPAGE_X_API_URL", "https://api.twitter.com"),
+        # Publishing to an S3-compatible bucket (besides any configured in the admin).
+        "S3_BUCKET": env_str("STATUSPAGE_S3_BUCKET"),
+        "S3_ENDPOINT_URL": env_str("STATUSPAGE_S3_ENDPOINT_URL"),
+        "S3_REGION": env_str("STATUSPAGE_S3_REGION", "us-east-1"),
+        "S3_PREFIX": env_str("STATUSPAGE_S3_PREFIX", ""),
+        "S3_ACCESS_KEY_ID": env_str("STATUSPAGE_S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": env_secret("STATUSPAGE_S3_SECRET_ACCESS_KEY"),
+        "S3_ADDRESSING": env_str("STATUSPAGE_S3_ADDRESSING", "auto"),
+        "S3_DELETE_GRACE_SECONDS": env_int("STATUSPAGE_S3_DELETE_GRACE_SECONDS", 3600),
+        "ALLOW_PRIVATE_PUBLISH_TARGETS": env_bool(
+            "STATUSPAGE_ALLOW_PRIVATE_PUBLISH_TARGETS", False
+        ),
         "HTTP_TIMEOUT": env_int("STATUSPAGE_HTTP_TIMEOUT", 10),
         "SUBSCRIBE_RATE_LIMIT": env_str(
             "STATUSPAGE_SUBSCRIBE_RATE_LIMIT", "5 per minute;30 per hour"

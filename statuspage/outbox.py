@@ -87,6 +87,7 @@ def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
             next_attempt_at=at,
         )
     ]
+    rows.extend(_publish_target_rows(update_row))
     if update_row.deliver_notifications:
         rows.extend(
             Delivery(
@@ -110,6 +111,30 @@ def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
         ring_ids.extend(_add_subscriber_rows(update_row))
     queue_after_commit(ring_ids)
     return rows
+
+
+def _publish_target_rows(update_row: IncidentUpdate) -> list[Delivery]:
+    """One row per bucket the site is published to, whether or not the update notifies:
+    the page is public either way. Each bucket is its own coalescing mailbox."""
+    from statuspage.publishing import targets
+
+    at = update_row.created_at
+    found = []
+    for target in targets.enabled():
+        by_settings = target.channel_id is None
+        found.append(
+            Delivery(
+                update_id=update_row.id,
+                target_kind=TargetKind.PAGE if by_settings else TargetKind.CHANNEL,
+                target_id=targets.SETTINGS_TARGET_ID if by_settings else target.channel_id,
+                channel_id=target.channel_id,
+                mailbox=target.mailbox,
+                transport="s3",
+                created_at=at,
+                next_attempt_at=at,
+            )
+        )
+    return found
 
 
 def _add_subscriber_rows(update_row: IncidentUpdate) -> list[int]:
@@ -239,9 +264,36 @@ def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
     )
 
 
-def claim_mailbox(mailbox: str) -> list[Delivery]:
-    """Take every due row of a coalescing mailbox (the page): one send covers them all."""
-    return _lease(now(), Delivery.mailbox == mailbox)
+def claim_mailbox(mailbox: str, *, before: int | None = None) -> list[Delivery]:
+    """Take every due row of a coalescing mailbox (the page, a bucket): one send covers
+    them all; with ``before`` only rows older than that row id."""
+    where = [Delivery.mailbox == mailbox]
+    if before is not None:
+        where.append(Delivery.id < before)
+    return _lease(now(), *where)
+
+
+def first_unfinished_page_row() -> int | None:
+    """The oldest page row not yet done: rows written before it (a bucket's) are held in
+    the snapshot being served, those after it may not be yet."""
+    return db.session.scalar(
+        select(func.min(Delivery.id)).where(
+            Delivery.mailbox == PAGE_MAILBOX, Delivery.state.in_(UNFINISHED)
+        )
+    )
+
+
+def due_publish_targets() -> list[int]:
+    """One due row per bucket mailbox, to ring as soon as the page is published."""
+    ids = list(
+        db.session.scalars(
+            select(func.min(Delivery.id))
+            .where(Delivery.transport == "s3", *_claim_where(now()))
+            .group_by(Delivery.mailbox)
+        )
+    )
+    db.session.commit()
+    return ids
 
 
 def claim_batch(mailbox: str, limit: int) -> list[Delivery]:

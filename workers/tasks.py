@@ -23,16 +23,19 @@ from statuspage.models import (
     OperatorAlert,
     TargetKind,
 )
+from statuspage.publishing import targets
 from statuspage.publishing.snapshot import publish
 from statuspage.subscriptions import service as subscriptions
 from statuspage.upstreams import poll as upstream_poll
 from workers.channels import breaker, get_transport, reading_back, transport_for
 from workers.channels.base import DeliveryError, SendResult, Transport
+from workers.channels.bucket import mirror as mirror_to
 from workers.listening import run as listening
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 1000  # at least the largest batch mailbox (outbox.BATCH_SIZES)
 BATCH_COMMIT = 50
+MIRROR_TASK = "workers.tasks.mirror_buckets"
 
 
 @shared_task(name="workers.tasks.deliver", acks_late=True)
@@ -56,9 +59,10 @@ def deliver(delivery_id: int) -> None:
 
 
 def _deliver_coalesced(row: Delivery, transport: Transport) -> None:
-    claimed = outbox.claim_mailbox(row.mailbox)
+    before = outbox.first_unfinished_page_row() if transport.follows_page else None
+    claimed = outbox.claim_mailbox(row.mailbox, before=before)
     if not claimed:
-        return  # another worker has it, or it is done, or not yet due
+        return  # another worker has it, it is done, not yet due, or waits for the page
     newest = max(claimed, key=lambda d: d.id)
     try:
         result = transport.send(newest, build_facts(newest.update))
@@ -74,6 +78,8 @@ def _deliver_coalesced(row: Delivery, transport: Transport) -> None:
         outbox.schedule_retry(claimed, f"internal error: {type(exc).__name__}: {exc}")
         return
     outbox.record_sent(claimed, result.external_id, result.external_url)
+    if row.mailbox == outbox.PAGE_MAILBOX:
+        outbox.ring(outbox.due_publish_targets())  # the buckets may mirror it now
 
 
 def _failed(rows: Sequence[Delivery], exc: DeliveryError, transport: Transport) -> None:
@@ -279,6 +285,36 @@ def poll_upstreams() -> dict[str, int]:
 def republish() -> None:
     """Re-render on a cadence so time-based parts of the page stay current."""
     publish()
+    _mirror_later()
+
+
+def _mirror_later() -> None:
+    """A render without outbox rows (page changes, the cadence) reaches the buckets too."""
+    if not targets.enabled():
+        return
+    try:
+        current_app.extensions["celery"].send_task(MIRROR_TASK)
+    except Exception as exc:  # any broker failure: the next render or update mirrors
+        log.warning("mirror task not sent (%s)", type(exc).__name__)
+
+
+@shared_task(name="workers.tasks.mirror_buckets")
+def mirror_buckets() -> dict[str, str]:
+    """Mirror the served snapshot to every bucket; a failure is logged and kept on the
+    channel, and the next render or update mirrors again."""
+    done: dict[str, str] = {}
+    for target in targets.enabled():
+        try:
+            result = mirror_to(target)
+        except DeliveryError as exc:
+            log.warning("mirror to %s failed: %s", target.name, exc.message)
+            breaker.record_failure(target.channel_id, exc.message)
+            done[target.name] = exc.message
+        else:
+            breaker.record_success(target.channel_id)
+            db.session.commit()
+            done[target.name] = result.external_id or ""
+    return done
 
 
 @shared_task(name="workers.tasks.publish_requests")
@@ -290,6 +326,7 @@ def publish_requests() -> int:
         return 0
     publish()
     page_changes.mark_published(ids)
+    _mirror_later()
     return len(ids)
 
 

@@ -29,12 +29,19 @@ from statuspage.lib.clock import now
 from statuspage.lib.crypto import SecretError, new_secret
 from statuspage.models import Channel, ChannelKind, Role, Subscriber, SubscriberKind
 from statuspage.models.audit import record
-from statuspage.models.channels import ALERT_KINDS, SCHEMAS, FieldType, parse_config
+from statuspage.models.channels import (
+    ALERT_KINDS,
+    PUBLISH_KINDS,
+    SCHEMAS,
+    FieldType,
+    parse_config,
+)
+from statuspage.publishing import targets
 
 log = logging.getLogger(__name__)
 
 TEST_TASK = "workers.tasks.test_channel"
-URL_FIELDS = {"base_url", "webhook_url", "url"}
+URL_FIELDS = {"base_url", "webhook_url", "url", "endpoint_url"}
 
 
 class ChannelForm(FlaskForm):
@@ -97,9 +104,11 @@ def _public_view(channel: Channel) -> dict[str, Any]:
 
 
 def _check_urls(config: dict[str, Any], secrets: dict[str, Any], changed: set[str]) -> None:
-    allow = bool(current_app.config["ALLOW_PRIVATE_WEBHOOKS"])
     errors = {}
     for name in URL_FIELDS & changed:
+        # A bucket's endpoint has its own switch: a private one is an explicit choice.
+        setting = "ALLOW_PRIVATE_PUBLISH_TARGETS" if name == "endpoint_url" else None
+        allow = bool(current_app.config[setting or "ALLOW_PRIVATE_WEBHOOKS"])
         value = config.get(name) or secrets.get(name)
         reason = http.check_url(value, allow_private=allow) if value else None
         if reason:
@@ -118,6 +127,8 @@ def _save(
     if channel is None or any(channel.config.get(k) != config.get(k) for k in URL_FIELDS):
         submitted |= {k for k in URL_FIELDS if k in config}
     _check_urls(config, secrets, submitted)
+    if kind in PUBLISH_KINDS:
+        targets.check_config(config)
     generated = None
     if kind == ChannelKind.WEBHOOK and not secrets.get("signing_secret"):
         generated = secrets["signing_secret"] = new_secret()
@@ -154,6 +165,7 @@ def _render_form(
             fields=fields,
             channel=channel,
             can_alert=kind in ALERT_KINDS,
+            announces=kind not in PUBLISH_KINDS and kind != ChannelKind.EMAIL_SMTP,
             now=now(),
         ),
         status,

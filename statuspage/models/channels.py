@@ -33,6 +33,7 @@ class ChannelKind(StrEnum):
     EMAIL_SMTP = "email-smtp"
     TEAMS = "teams"
     DISCORD = "discord"
+    S3 = "s3"
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ KIND_LABELS = {
     ChannelKind.EMAIL_SMTP: "Email (SMTP)",
     ChannelKind.TEAMS: "Microsoft Teams",
     ChannelKind.DISCORD: "Discord",
+    ChannelKind.S3: "S3-compatible bucket",
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
 ALERT_KINDS = (
@@ -56,6 +58,9 @@ ALERT_KINDS = (
     ChannelKind.TEAMS,
     ChannelKind.DISCORD,
 )
+# Kinds that publish the public site somewhere (one more copy of the snapshot), rather than
+# announce updates: every update reaches them, whatever the operator chose to notify.
+PUBLISH_KINDS = (ChannelKind.S3,)
 
 
 class FieldType(StrEnum):
@@ -204,6 +209,37 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             help="Comma-separated; empty means every active admin and responder.",
         ),
     ),
+    ChannelKind.S3: (
+        ConfigField("bucket", "Bucket"),
+        ConfigField(
+            "endpoint_url",
+            "Endpoint URL",
+            FieldType.URL,
+            required=False,
+            help="Empty for AWS S3; e.g. https://<account>.r2.cloudflarestorage.com for "
+            "Cloudflare R2, https://s3.<region>.backblazeb2.com for B2, your MinIO's URL.",
+        ),
+        ConfigField(
+            "region", "Region", default="us-east-1", help="R2 takes auto; MinIO any value."
+        ),
+        ConfigField(
+            "prefix",
+            "Key prefix",
+            required=False,
+            help="Publish under this folder of the bucket, e.g. status/. Objects under it "
+            "that the site no longer has are deleted after the grace period.",
+        ),
+        ConfigField("access_key_id", "Access key ID"),
+        ConfigField("secret_access_key", "Secret access key", secret=True),
+        ConfigField(
+            "addressing",
+            "Addressing style",
+            FieldType.CHOICE,
+            default="auto",
+            choices=("auto", "path", "virtual"),
+            help="path for MinIO and most self-hosted stores.",
+        ),
+    ),
 }
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -319,7 +355,22 @@ class Channel(db.Model):
         return list(
             db.session.scalars(
                 db.select(cls)
-                .where(cls.enabled.is_(True), cls.announce_updates.is_(True))
+                .where(
+                    cls.enabled.is_(True),
+                    cls.announce_updates.is_(True),
+                    cls.kind.not_in(PUBLISH_KINDS),
+                )
+                .order_by(cls.id)
+            )
+        )
+
+    @classmethod
+    def publish_targets(cls) -> list[Channel]:
+        """The enabled places beyond the local folder that the site is published to."""
+        return list(
+            db.session.scalars(
+                db.select(cls)
+                .where(cls.enabled.is_(True), cls.kind.in_(PUBLISH_KINDS))
                 .order_by(cls.id)
             )
         )

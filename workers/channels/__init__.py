@@ -17,6 +17,7 @@ TRANSPORTS: dict[str, str] = {
     "email-smtp": "workers.channels.email.Email",
     "teams": "workers.channels.teams.Teams",
     "discord": "workers.channels.discord.Discord",
+    "s3": "workers.channels.bucket.Bucket",
 }
 
 

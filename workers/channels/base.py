@@ -70,12 +70,15 @@ class Transport:
     reaching people (true where the far end dedupes or the send is idempotent).
     ``threaded``: each post replies to the previous one of the incident on the channel.
     ``reads_back``: ``find_sent`` can settle a send whose outcome is unknown.
+    ``follows_page``: a publish target; its rows are taken only once the local snapshot
+    holds their update (every earlier page row is finished).
     """
 
     coalesce = False
     safe_to_resend = True
     threaded = False
     reads_back = False
+    follows_page = False
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         raise NotImplementedError
