@@ -288,3 +288,13 @@ def test_the_admin_refuses_a_private_endpoint_and_a_bad_bucket_name(app, client,
     bad = client.post(path, data={**form, "csrf_token": csrf_token(client, path), "bucket": "a..b"})
     assert bad.status_code == 422 and b"is not a bucket name" in bad.data
     assert db.session.scalar(db.select(Channel).where(Channel.kind == "s3")) is None
+
+
+def test_send_test_writes_and_removes_an_object(app, store):
+    from workers import tasks
+
+    tasks.test_channel(store.id, "alice@example.com")
+    db.session.refresh(store)
+    assert store.last_test_ok, store.last_test_message
+    assert store.last_test_message.startswith("Wrote and removed .statuspage-test")
+    assert objects(store) == {}
