@@ -27,6 +27,7 @@ from statuspage.extensions import db
 from statuspage.incidents import ledger, service
 from statuspage.incidents import templates as incident_templates
 from statuspage.incidents.workflow import Conflict, parse_row_id
+from statuspage.lib.clock import now
 from statuspage.models import (
     Channel,
     ChannelKind,
@@ -192,6 +193,7 @@ def incident_page(row: Incident, **overrides: object) -> str:
         "editing": None,
         "channels": announcing_channels(),
         "chosen_channels": None,
+        "no_news": service.no_news_text(row, now()),
     }
     context.update(overrides)
     return render_template("admin/incident.html", **context)
@@ -212,6 +214,22 @@ def resolve(incident_id: str) -> ResponseReturnValue:
             flash("Resolved; components are back to operational.", "ok")
             return redirect(url_for("admin.incident", incident_id=row.id))
     return incident_page(row, resolve_form=form), UNPROCESSABLE
+
+
+@bp.post("/incidents/<incident_id>/no-news")
+@require(Role.RESPONDER)
+def no_news(incident_id: str) -> ResponseReturnValue:
+    """One click keeps the promise: "still investigating; next update by HH:MM"."""
+    row = _load(incident_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        update = service.post_no_news(actor=current_user, incident_id=row.id)
+    except Conflict as exc:
+        flash(f"Not posted: {exc}.", "error")
+        return redirect(url_for("admin.incident", incident_id=row.id)), 303
+    flash(f"Posted “{update.body}”", "ok")
+    return redirect(url_for("admin.incident", incident_id=row.id))
 
 
 @bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from statuspage.incidents import workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.workflow import Conflict
 from statuspage.lib.clock import iso, now
+from statuspage.lib.timefmt import clock_time
 from statuspage.models import (
     AffectedComponent,
     ChangeCause,
@@ -135,12 +136,14 @@ def write_update(
     notify: bool,
     cause: ChangeCause = ChangeCause.INCIDENT,
     channels: list[int] | None = None,
+    at: datetime | None = None,
 ) -> IncidentUpdate:
     """Add one public update with its component changes and outbox rows (no commit).
 
     ``channels`` narrows the announcing channels it goes to; None means all of them.
+    ``at`` is the update's time, given by callers whose text names the promise it makes.
     """
-    at = now()
+    at = at or now()
     update = IncidentUpdate(
         id=new_public_id(),
         incident=incident,
@@ -285,6 +288,42 @@ def post_update(
     update = write_update(
         incident, parsed_status, clean_body, changes, actor, notify, cause, chosen
     )
+    record(actor, "incident.update", "incident", incident.id, before, snapshot(incident))
+    db.session.commit()
+    return update
+
+
+# What "no news yet" says in each state; {due} is the time of the next promise.
+STILL = {
+    IncidentStatus.INVESTIGATING: "We are still investigating; next update by {due}.",
+    IncidentStatus.IDENTIFIED: "We are still working on a fix; next update by {due}.",
+    IncidentStatus.MONITORING: "We are still monitoring the fix; next update by {due}.",
+}
+
+
+def no_news_text(incident: Incident, at: datetime) -> str | None:
+    """The "no news yet" update an incident would post at ``at`` (None where it has none:
+    maintenances, closed incidents)."""
+    wording = STILL.get(IncidentStatus(incident.status))
+    if wording is None or incident.is_maintenance:
+        return None
+    due = workflow.next_update_due(
+        Impact(incident.impact), incident.update_interval, IncidentStatus(incident.status), at
+    )
+    return wording.format(due=clock_time(due)) if due else None
+
+
+def post_no_news(*, actor: User | None, incident_id: str, notify: bool = True) -> IncidentUpdate:
+    """Keep the cadence promise in one action: the status stays, nothing else moves, and
+    the text names the next promise (the same time every channel quotes)."""
+    incident = _locked_incident(incident_id)
+    at = now()
+    body = no_news_text(incident, at)
+    if body is None:
+        db.session.rollback()
+        raise Conflict("only an open incident posts “no news yet”")
+    before = snapshot(incident)
+    update = write_update(incident, IncidentStatus(incident.status), body, [], actor, notify, at=at)
     record(actor, "incident.update", "incident", incident.id, before, snapshot(incident))
     db.session.commit()
     return update

@@ -292,3 +292,33 @@ def test_nul_bytes_and_huge_ids_are_refused_not_crashed(responder, incident):
     assert responder.post("/admin/deliveries/99999999999/retry").status_code == 404
     assert responder.get("/admin/incidents/new?template=%C2%B9").status_code == 200
     assert len(db.session.scalars(select(Incident)).all()) == 1
+
+
+def test_no_news_yet_keeps_the_promise_in_one_action(responder, incident):
+    service.post_update(
+        actor=None, incident_id=incident.id, status="identified", body="The cause is known."
+    )
+    page = responder.get(f"/admin/incidents/{incident.id}").get_data(as_text=True)
+    assert "We are still working on a fix; next update by" in page
+    token = csrf_token(responder, f"/admin/incidents/{incident.id}")
+    response = responder.post(f"/admin/incidents/{incident.id}/no-news", data={"csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    row = db.session.get(Incident, incident.id)
+    latest = max(row.updates, key=lambda u: u.created_at)
+    assert row.status == latest.status == "identified"
+    assert not latest.affected
+    due = latest.next_update_due
+    assert due == latest.created_at + timedelta(minutes=30)  # major: 30 minutes
+    assert latest.body == f"We are still working on a fix; next update by {due:%H:%M} UTC."
+    assert {d.update_id for d in db.session.scalars(select(Delivery))} >= {latest.id}
+
+
+def test_no_news_needs_the_token_and_an_open_incident(responder, incident):
+    url = f"/admin/incidents/{incident.id}/no-news"
+    assert responder.post(url, data={}).status_code == 400
+    service.resolve(actor=None, incident_id=incident.id, body="Fixed.")
+    token = csrf_token(responder, f"/admin/incidents/{incident.id}")
+    assert responder.post(url, data={"csrf_token": token}).status_code == 303
+    db.session.expire_all()
+    assert len(db.session.get(Incident, incident.id).updates) == 2
