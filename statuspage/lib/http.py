@@ -56,9 +56,11 @@ class HttpError(Exception):
         retry_at: datetime | None = None,
         permanent: bool = False,
         unknown_outcome: bool = False,
+        answer: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.answer = answer  # the start of an error status's body, unredacted: not for logs
         self.status = status
         self.retry_at = retry_at
         self.permanent = permanent
@@ -189,6 +191,9 @@ class _GuardedAdapter(HTTPAdapter):
         }
 
 
+_BOT_TOKEN = re.compile(r"bot\d+:")
+
+
 def redact_url(url: str) -> str:
     """Keep scheme, host and the first path segment: Slack and many webhook URLs carry
     their credential in the path, and query strings often carry tokens."""
@@ -199,6 +204,8 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     segments = [s for s in parts.path.split("/") if s]
+    if segments and _BOT_TOKEN.match(segments[0]):
+        segments[0] = "bot***"  # Telegram's Bot API has the bot's token as the first segment
     path = f"/{segments[0]}/…" if len(segments) > 1 else parts.path
     return f"{parts.scheme}://{host}{port}{path}"
 
@@ -396,7 +403,8 @@ def post(
         raise HttpError(f"no answer after sending ({message})", unknown_outcome=True) from None
     if 200 <= response.status_code < 300:
         return response
-    snippet = redact(response.text[:200].strip(), secrets)
+    answer = response.text[:2000]
+    snippet = redact(answer[:200].strip(), secrets)
     message = f"HTTP {response.status_code} from {redact_url(url)}" + (
         f": {snippet}" if snippet else ""
     )
@@ -409,6 +417,7 @@ def post(
         status=status,
         retry_at=reset_at(response.headers),
         permanent=not retryable_status(status),
+        answer=answer,
     )
 
 

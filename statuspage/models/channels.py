@@ -34,6 +34,7 @@ class ChannelKind(StrEnum):
     TEAMS = "teams"
     DISCORD = "discord"
     S3 = "s3"
+    TELEGRAM = "telegram"
 
     @property
     def label(self) -> str:
@@ -49,6 +50,7 @@ KIND_LABELS = {
     ChannelKind.TEAMS: "Microsoft Teams",
     ChannelKind.DISCORD: "Discord",
     ChannelKind.S3: "S3-compatible bucket",
+    ChannelKind.TELEGRAM: "Telegram",
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
 ALERT_KINDS = (
@@ -185,6 +187,20 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             choices=("off", "on"),
             help="On when the webhook posts to a forum channel: each incident opens its own "
             "post and its updates follow inside it.",
+        ),
+    ),
+    ChannelKind.TELEGRAM: (
+        ConfigField(
+            "bot_token",
+            "Bot token",
+            secret=True,
+            help="From @BotFather. Add the bot to the channel (as an admin allowed to post) "
+            "or to the group.",
+        ),
+        ConfigField(
+            "chat_id",
+            "Chat",
+            help="A public channel's @username, or a chat's numeric id (e.g. -1001234567890).",
         ),
     ),
     ChannelKind.EMAIL_SMTP: (

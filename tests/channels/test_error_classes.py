@@ -1,6 +1,6 @@
 """How each channel classes a failure: a connection never made is retried; a request sent
 without a whole answer is an unknown outcome (retried where the far end dedupes or a
-repeat is harmless, uncertain on X and Discord); a refusal (4xx but 408, 409, 425, 429)
+repeat is harmless, uncertain on X, Discord and Telegram); a refusal (4xx but 408, 409, 425, 429)
 is permanent; anything else is retried."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from tests.fakes.fixtures import RECEIVER_PATH, connect
 from tests.fakes.server import Reply
 from tests.fakes.slack import HOOK_PATH
 from tests.fakes.teams import FLOW_PATH as TEAMS_PATH
+from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN
 from workers.channels import transport_for
 
 NOWHERE = "http://127.0.0.1:9"  # nothing listens there
@@ -29,12 +30,15 @@ def _endpoint(wired, kind: str):
         "webhook": (wired["receiver"], RECEIVER_PATH),
         "teams": (wired["teams"], TEAMS_PATH),
         "discord": (wired["discord"], DISCORD_PATH),
+        "telegram": (wired["telegram"], f"/bot{TELEGRAM_TOKEN}/sendMessage"),
     }[kind]
 
 
 def _point_nowhere(app, channel: Channel) -> None:
     if channel.kind == "x":
         app.config["X_API_URL"] = NOWHERE
+    elif channel.kind == "telegram":
+        app.config["TELEGRAM_API_URL"] = NOWHERE
     elif channel.kind == "mastodon":
         channel.config = {**channel.config, "base_url": NOWHERE}
     elif channel.kind in ("slack", "teams", "discord"):
@@ -46,7 +50,7 @@ def _point_nowhere(app, channel: Channel) -> None:
 
 CASES = {
     # case: (scripted answer, or None for no server at all; the state on channels that
-    # cannot repeat a send (X, Discord), the state on the others)
+    # cannot repeat a send (X, Discord, Telegram), the state on the others)
     "never connected": (None, FAILED, FAILED),
     "cut after sending": (Reply(process=True, cut="connection"), UNCERTAIN, FAILED),
     "timed out after sending": (Reply(process=True, delay=3), UNCERTAIN, FAILED),
@@ -58,7 +62,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("kind", ["x", "mastodon", "slack", "webhook", "teams", "discord"])
+@pytest.mark.parametrize(
+    "kind", ["x", "mastodon", "slack", "webhook", "teams", "discord", "telegram"]
+)
 def test_each_failure_has_its_class(app, components, wired, kind, case):
     answer, no_repeat, elsewhere = CASES[case]
     channel = connect(wired, kind)[kind]

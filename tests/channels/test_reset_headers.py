@@ -1,6 +1,6 @@
 """Every reset header on every channel: a 429 or 503 that names its time in one header
 only is retried at exactly that time, never before, on X, Mastodon, Slack, a webhook
-channel, Teams, Discord and a webhook subscriber's batch."""
+channel, Teams, Discord, Telegram and a webhook subscriber's batch."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
 from tests.fakes.server import FakeServer, Reply
 from tests.fakes.slack import HOOK_PATH
 from tests.fakes.teams import FLOW_PATH as TEAMS_PATH
+from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN
 
 SUBSCRIBER_PATH = "/subscriber"
 # The header and how it names a moment ``at`` (a Unix time, whole seconds), and whether the
@@ -36,7 +37,7 @@ HEADERS: dict[str, tuple[str, Callable[[float], str], bool]] = {
     "RateLimit-Reset (seconds)": ("RateLimit-Reset", lambda _: "1", True),
     "X-RateLimit-Reset-After (Discord, seconds)": ("X-RateLimit-Reset-After", lambda _: "1", True),
 }
-CHANNELS = ("x", "mastodon", "slack", "webhook", "teams", "discord", "subscriber")
+CHANNELS = ("x", "mastodon", "slack", "webhook", "teams", "discord", "telegram", "subscriber")
 
 
 def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
@@ -48,6 +49,7 @@ def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
         "webhook": (fakes["receiver"], "POST", RECEIVER_PATH),
         "teams": (fakes["teams"], "POST", TEAMS_PATH),
         "discord": (fakes["discord"], "POST", DISCORD_PATH),
+        "telegram": (fakes["telegram"], "POST", f"/bot{TELEGRAM_TOKEN}/sendMessage"),
         "subscriber": (fakes["receiver"], "POST", SUBSCRIBER_PATH),
     }
 
@@ -62,7 +64,7 @@ def test_a_reset_header_alone_sets_the_retry_and_nothing_is_sent_before_it(
     app, components, wired, header, status
 ):
     name, value_for, relative = HEADERS[header]
-    connect(wired, "x", "mastodon", "slack", "webhook", "teams", "discord")
+    connect(wired, "x", "mastodon", "slack", "webhook", "teams", "discord", "telegram")
     wired["receiver"].secrets[SUBSCRIBER_PATH] = "whsec_subscriber"
     add_subscriber(
         SubscriberKind.WEBHOOK, wired["receiver"].url + SUBSCRIBER_PATH, secret="whsec_subscriber"

@@ -18,6 +18,8 @@ from tests.fakes.mastodon import TOKEN, FakeMastodon
 from tests.fakes.slack import FakeSlack
 from tests.fakes.smtp import FakeSMTP
 from tests.fakes.teams import FakeTeams
+from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN
+from tests.fakes.telegram import FakeTelegram
 from tests.fakes.webhook import FakeReceiver
 from tests.fakes.x import FakeX
 
@@ -36,6 +38,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         "smtp": FakeSMTP().start(),
         "teams": FakeTeams().start(),
         "discord": FakeDiscord().start(),
+        "telegram": FakeTelegram().start(),
     }
     yield servers
     for server in servers.values():
@@ -50,11 +53,15 @@ def wired(app: Flask, fakes: dict[str, Any]) -> Iterator[dict[str, Any]]:
     settings = {
         "STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS": "1",
         "STATUSPAGE_X_API_URL": fakes["x"].url,
+        "STATUSPAGE_TELEGRAM_API_URL": fakes["telegram"].url,
         "STATUSPAGE_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
     }
     app.config["TEST_ENV"].update(settings)
     app.config.update(
-        ALLOW_PRIVATE_WEBHOOKS=True, X_API_URL=fakes["x"].url, HTTP_TIMEOUT=HTTP_TIMEOUT
+        ALLOW_PRIVATE_WEBHOOKS=True,
+        X_API_URL=fakes["x"].url,
+        TELEGRAM_API_URL=fakes["telegram"].url,
+        HTTP_TIMEOUT=HTTP_TIMEOUT,
     )
     fakes["receiver"].secrets[RECEIVER_PATH] = RECEIVER_SECRET
     yield fakes
@@ -97,6 +104,10 @@ def connect(fakes: dict[str, Any], *kinds: str) -> dict[str, Channel]:
             ChannelKind.DISCORD,
             {"forum": "on" if fakes["discord"].forum else "off"},
             {"webhook_url": fakes["discord"].hook_url},
+        )
+    if "telegram" in wanted:
+        made["telegram"] = add_channel(
+            ChannelKind.TELEGRAM, {"chat_id": "@examplestatus"}, {"bot_token": TELEGRAM_TOKEN}
         )
     if "smtp" in wanted:
         made["smtp"] = add_channel(

@@ -18,6 +18,7 @@ TRANSPORTS: dict[str, str] = {
     "teams": "workers.channels.teams.Teams",
     "discord": "workers.channels.discord.Discord",
     "s3": "workers.channels.bucket.Bucket",
+    "telegram": "workers.channels.telegram.Telegram",
 }
 
 
