@@ -11,6 +11,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     navigation,
     settings,
     signin,
+    subscribers,
     upstreams,
     users,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
@@ -278,3 +279,34 @@ def channel_choices(form_data: MultiDict[str, str]) -> list[int] | None:
     if CHANNELS_SHOWN not in form_data:
         return None
     return [int(v) if v.isascii() and v.isdigit() else -1 for v in form_data.getlist("channels")]
+
+
+class SubscriberFilterForm(FlaskForm):
+    """Choices of ``component`` are the installation's components, set by the view."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    q = StringField("Address contains", validators=[Optional(), Length(max=254)])
+    component = SelectField("Hears about", default="")
+    state = SelectField(
+        "State",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("confirmed", "Confirmed"),
+            SelectChoice("waiting", "Waiting to confirm"),
+        ],
+        default="",
+    )
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class SubscriberImportForm(FlaskForm):
+    file = FileField(
+        "CSV file",
+        validators=[FileRequired("choose a CSV file")],
+        description=(
+            "Columns kind, address, components (one name per line), confirmed_at. "
+            "Rows with confirmed_at stay confirmed; the others are sent a confirmation."
+        ),
+    )

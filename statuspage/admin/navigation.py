@@ -27,6 +27,7 @@ NAV = (
     NavItem("Maintenance", "admin.maintenances", Role.RESPONDER, ("maintenance",)),
     NavItem("Templates", "admin.templates", Role.RESPONDER, ("incident_templates",)),
     NavItem("Components", "admin.components", Role.ADMIN, ("components",)),
+    NavItem("Subscribers", "admin.subscribers", Role.ADMIN, ("subscribers",)),
     NavItem("Channels", "admin.channels", Role.ADMIN, ("channels",)),
     NavItem("Integrations", "admin.integrations", Role.ADMIN, ("integrations",)),
     NavItem("Third parties", "admin.upstreams", Role.ADMIN, ("upstreams",)),

@@ -64,6 +64,13 @@ def normalise_webhook(raw: str) -> str:
     return url
 
 
+def normalise(kind: SubscriberKind, raw: str) -> str:
+    """The stored form of an address of ``kind``; ValidationError names what is wrong."""
+    if kind == SubscriberKind.EMAIL:
+        return normalise_email(raw)
+    return normalise_webhook(raw)
+
+
 def check_components(component_ids: Sequence[str] | None) -> list[str] | None:
     """None or empty means every component; unknown ids are refused, not dropped."""
     if not component_ids:
