@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -298,3 +299,72 @@ def test_send_test_writes_and_removes_an_object(app, store):
     assert store.last_test_ok, store.last_test_message
     assert store.last_test_message.startswith("Wrote and removed .statuspage-test")
     assert objects(store) == {}
+
+
+def test_a_node_nginx_in_front_of_the_bucket_keeps_serving_while_the_store_is_down(
+    app,
+    components,
+    store,
+    s3_server,  # noqa: F811
+    tmp_path,
+):
+    import time
+
+    import requests
+
+    from tests.conftest import ROOT, free_port
+    from tests.public.test_nginx import running_nginx
+
+    incident = open_incident({components["API"]: "major_outage"})
+    served = publish()
+    mirror_now(store)
+    name = store.config["bucket"]
+    readable = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{name}/*",
+            }
+        ],
+    }
+    client_of(store).put_bucket_policy(Bucket=name, Policy=json.dumps(readable))
+    port, store_port = free_port(), s3_server.port
+    (tmp_path / "cache").mkdir()
+    server = f"""
+    proxy_cache_path {tmp_path}/cache keys_zone=statuspage_bucket:1m use_temp_path=off;
+    upstream statuspage_bucket {{ server 127.0.0.1:{store_port}; keepalive 4; }}
+    server {{
+        listen 127.0.0.1:{port};
+        set $statuspage_bucket_host 127.0.0.1:{store_port};
+        set $statuspage_bucket_path /{name};
+        set $statuspage_bucket_scheme http;
+        include {ROOT}/deploy/nginx/bucket-locations.conf;
+    }}
+    """
+    paths = {
+        "/": ("index.html", "text/html; charset=utf-8"),
+        f"/incidents/{incident.id}": (f"incidents/{incident.id}.html", "text/html; charset=utf-8"),
+        "/api/v2/summary.json": ("api/v2/summary.json", "application/json"),
+    }
+    with running_nginx(tmp_path, port, server) as base:
+        for path, (file, kind) in paths.items():
+            answer = requests.get(base + path, timeout=5)
+            assert answer.status_code == 200, path
+            assert answer.content == (served / file).read_bytes()
+            assert answer.headers["Content-Type"] == kind
+            assert "stale-if-error" in answer.headers["Cache-Control"]
+            assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+            assert "x-amz-request-id" not in answer.headers
+        assert requests.post(base + "/", timeout=5).status_code == 403
+        s3_server.stop()
+        try:
+            time.sleep(11)  # past the objects' max-age=10: only a stale copy is left
+            for path, (file, _) in paths.items():
+                answer = requests.get(base + path, timeout=10)
+                assert answer.status_code == 200, path
+                assert answer.content == (served / file).read_bytes()
+        finally:
+            s3_server.start()
