@@ -1,30 +1,46 @@
-"""Full re-publish time of the public snapshot for a large installation.
+"""Re-publish time of the public snapshot as history grows.
 
-50 components, 365 days of status history, 500 incidents with 5 updates each, on the
-embedded SQLite database. Prints the first render in a fresh process (nothing cached,
-no previous snapshot), re-publishes with nothing changed, and re-publishes after a new
-update (the case every incident update pays, which the < 1 s target is for). Last line:
-one JSON object.
+For each size, a fresh process builds an installation with ``bench/dataset.py`` (50
+components, 365 days of status history, 5 updates per incident) on the embedded SQLite
+database, then measures, in that one process:
 
-    python bench/publish.py
+- the first publish (a full render, nothing cached, no previous snapshot);
+- a full re-publish (``statuspage publish --full``): the baseline, what every publish cost
+  before publishing followed the change;
+- a re-publish with nothing changed;
+- a re-publish after one new incident opened with its first update (the case every
+  incident update pays).
+
+Prints the curve and the ratios, and as its last line one JSON object with
+``republish_after_update_s`` per size. Targets: under 0.2 s at 8,000 incidents, and at most
+1.5 times the 500-incident figure.
+
+    python bench/publish.py                      # 500, 2,000 and 8,000 incidents
+    python bench/publish.py --incidents 500 2000
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-COMPONENTS, DAYS, INCIDENTS, UPDATES = 50, 365, 500, 5
-TARGET_S = 1.0
+COMPONENTS, DAYS, UPDATES = 50, 365, 5
+SIZES = [500, 2000, 8000]
+TARGET_S = 0.2  # at the largest size
+MAX_GROWTH = 1.5
 RUNS = 5
+FULL_RUNS = 2
 
 
-def main() -> None:
+def measure(incidents: int, runs: int) -> dict[str, object]:
+    """One size, in this process (called in a fresh one per size)."""
     data = Path(tempfile.mkdtemp(prefix="statuspage-bench-"))
     os.environ["STATUSPAGE_DATA_DIR"] = str(data)
     for key in ("STATUSPAGE_DATABASE_URL", "STATUSPAGE_PUBLISH_DIR"):
@@ -39,28 +55,27 @@ def main() -> None:
     from statuspage.models import Component
     from statuspage.publishing.snapshot import publish
 
+    def timed(**kwargs: bool) -> float:
+        db.session.remove()
+        started = time.perf_counter()
+        publish(**kwargs)
+        return time.perf_counter() - started
+
     app = create_app()
     with app.app_context():
         upgrade(revision="heads")
-        populate(COMPONENTS, DAYS, INCIDENTS, UPDATES)
-        db.session.remove()
-
-        started = time.perf_counter()
-        snapshot = publish()
-        cold = time.perf_counter() - started
-        files = [p for p in snapshot.rglob("*") if p.is_file()]
+        populate(COMPONENTS, DAYS, incidents, UPDATES)
+        cold = timed()
+        served = Path(app.config["PUBLISH_DIR"]) / "current"
+        files = [p for p in served.resolve().rglob("*") if p.is_file()]
+        for shared in ("incidents", "history", "components"):
+            files += [p for p in (served / shared).resolve().rglob("*") if p.is_file()]
         size = sum(p.stat().st_size for p in files)
-
-        unchanged = []
-        for _ in range(RUNS):
-            db.session.remove()
-            started = time.perf_counter()
-            publish()
-            unchanged.append(time.perf_counter() - started)
-
+        full = [timed(full=True) for _ in range(FULL_RUNS)]
+        unchanged = [timed() for _ in range(runs)]
         component_id = db.session.scalars(db.select(Component.id).limit(1)).one()
         after_update = []
-        for n in range(RUNS):
+        for n in range(runs):
             service.open_incident(
                 actor=None,
                 name=f"Bench incident {n}",
@@ -68,33 +83,75 @@ def main() -> None:
                 body="Investigating.",
                 components={component_id: "degraded_performance"},
             )
-            db.session.remove()
-            started = time.perf_counter()
-            publish()
-            after_update.append(time.perf_counter() - started)
+            after_update.append(timed())
         db.engine.dispose()
-
-    result = {
-        "benchmark": "publish",
-        "components": COMPONENTS,
-        "history_days": DAYS,
-        "incidents": INCIDENTS,
-        "updates": INCIDENTS * UPDATES,
+    return {
+        "incidents": incidents,
         "files": len(files),
         "snapshot_mib": round(size / 2**20, 1),
         "cold_publish_s": round(cold, 3),
+        "full_republish_s": round(statistics.median(full), 3),
         "republish_unchanged_s": round(statistics.median(unchanged), 3),
         "republish_after_update_s": round(statistics.median(after_update), 3),
-        "target_s": TARGET_S,
     }
-    # The target is for the publish every incident update pays in a running worker; the
-    # first render after a worker starts also compiles templates and warms SQLAlchemy.
-    result["meets_target"] = result["republish_after_update_s"] < TARGET_S
-    print(f"snapshot: {len(files)} files, {result['snapshot_mib']} MiB")
-    print(f"first publish (cold process):      {cold:.3f} s")
-    print(f"re-publish, nothing changed:       {result['republish_unchanged_s']:.3f} s (median)")
-    print(f"re-publish after a new update:     {result['republish_after_update_s']:.3f} s (median)")
-    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--incidents", type=int, nargs="+", default=SIZES)
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.runs)))
+        return
+    rows = []
+    for incidents in args.incidents:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(incidents), "--runs", str(args.runs)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+        row = rows[-1]
+        print(
+            f"{row['incidents']:>6} incidents  {row['files']:>6} files  "
+            f"{row['snapshot_mib']:>6} MiB  full {row['full_republish_s']:.3f} s  "
+            f"unchanged {row['republish_unchanged_s']:.3f} s  "
+            f"after an update {row['republish_after_update_s']:.3f} s  "
+            f"({row['full_republish_s'] / row['republish_after_update_s']:.0f}x faster than full)",
+            flush=True,
+        )
+    smallest, largest = rows[0], rows[-1]
+    growth = largest["republish_after_update_s"] / smallest["republish_after_update_s"]
+    print(
+        f"after an update, {largest['incidents']} vs {smallest['incidents']} incidents: "
+        f"{growth:.2f}x (target at most {MAX_GROWTH}x); "
+        f"{largest['republish_after_update_s']:.3f} s (target under {TARGET_S} s)"
+    )
+    load = os.getloadavg()
+    print(
+        json.dumps(
+            {
+                "benchmark": "publish",
+                "components": COMPONENTS,
+                "history_days": DAYS,
+                "updates_per_incident": UPDATES,
+                "sizes": rows,
+                "republish_after_update_s": {
+                    str(r["incidents"]): r["republish_after_update_s"] for r in rows
+                },
+                "full_republish_s": {str(r["incidents"]): r["full_republish_s"] for r in rows},
+                "growth": round(growth, 2),
+                "target_s": TARGET_S,
+                "max_growth": MAX_GROWTH,
+                "meets_target": largest["republish_after_update_s"] < TARGET_S
+                and growth <= MAX_GROWTH,
+                "load_average": [round(x, 2) for x in load],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

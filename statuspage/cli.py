@@ -222,12 +222,15 @@ def rotate_secrets(app: Flask) -> None:
 
 
 @main.command()
+@click.option(
+    "--full", is_flag=True, help="Render every file again, not only what changed since the last."
+)
 @with_app
-def publish(app: Flask) -> None:
+def publish(app: Flask, full: bool) -> None:
     """Render and publish the public page now."""
     from statuspage.publishing.snapshot import publish as do_publish
 
-    click.echo(f"published {do_publish()}")
+    click.echo(f"published {do_publish(full=full)}")
 
 
 def _prepare_embedded(app: Flask) -> tuple[str, str | None]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -85,7 +86,12 @@ def object_key(relative: str) -> str:
 def site_files(snapshot: Path) -> Iterator[SiteFile]:
     """Every file of the snapshot (not the precompressed ``.gz`` siblings: a CDN
     compresses for its readers, and a bucket cannot choose by ``Accept-Encoding``)."""
-    for path in sorted(snapshot.rglob("*")):
+    found = [
+        Path(folder) / name
+        for folder, _, names in os.walk(snapshot, followlinks=True)  # history is linked in
+        for name in names
+    ]
+    for path in sorted(found):
         if path.is_file() and path.suffix != ".gz":
             relative = path.relative_to(snapshot).as_posix()
             digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -12,10 +12,12 @@ carry the latest updates only; the history pages hold the rest.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 
-from statuspage.models import Incident, IncidentUpdate
+from statuspage.models import Component, Incident, IncidentUpdate
 from statuspage.publishing.pages import feed_context, templates
 from statuspage.publishing.state import PublicState
 from statuspage.text_rules import plain_line, xml_safe
@@ -27,7 +29,7 @@ COMPONENT_FEED_UPDATES = 25
 Entry = tuple[Incident, IncidentUpdate]
 
 
-def _entries(incidents: Iterable[Incident]) -> list[Entry]:
+def entries(incidents: Iterable[Incident]) -> list[Entry]:
     """Every update of ``incidents``, newest first."""
     pairs = [(i, u) for i in incidents for u in i.updates]
     return sorted(pairs, key=lambda pair: (pair[1].created_at, pair[1].id), reverse=True)
@@ -37,7 +39,9 @@ def update_url(state: PublicState, incident: Incident, update: IncidentUpdate) -
     return f"{state.base_url}/incidents/{incident.id}#update-{update.id}"
 
 
-def _feed(state: PublicState, title: str, path: str, description: str) -> FeedGenerator:
+def _feed(
+    state: PublicState, title: str, path: str, description: str, updated: datetime
+) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(f"{state.base_url}{path}")
     feed.title(plain_line(title))
@@ -46,38 +50,62 @@ def _feed(state: PublicState, title: str, path: str, description: str) -> FeedGe
     feed.link(href=f"{state.base_url}/", rel="alternate")
     feed.language("en")
     feed.generator("statuspage")
-    feed.updated(state.updated_at)
+    feed.updated(updated)
     return feed
 
 
-class _Contents:
-    """Each update's entry body, rendered once per publish however many feeds carry it."""
+# Entry bodies by what they show: feeds carry the latest updates, mostly the same ones on
+# every publish, so a worker renders each body once while it stays the same.
+_bodies: dict[tuple[Any, ...], str] = {}
+
+
+class Contents:
+    """Each update's entry body, rendered once however many feeds carry it."""
 
     def __init__(self, state: PublicState) -> None:
         self.template = templates().get_template("public/feed_entry.html")
         self.context = feed_context(state)
-        self.done: dict[str, str] = {}
+        self.base_url = state.base_url
 
     def __call__(self, incident: Incident, update: IncidentUpdate) -> str:
-        if update.id not in self.done:
-            self.done[update.id] = self.template.render(
+        key = (
+            self.base_url,
+            incident.id,
+            incident.scheduled_for,
+            incident.scheduled_until,
+            update.id,
+            str(update.status),
+            update.created_at,
+            update.body,
+            update.next_update_due,
+            tuple(
+                (a.component.display_name, str(a.old_status), str(a.new_status))
+                for a in update.affected
+            ),
+        )
+        body = _bodies.get(key)
+        if body is None:
+            if len(_bodies) > 16384:
+                _bodies.clear()
+            body = _bodies[key] = self.template.render(
                 self.context, incident=incident, update=update
             )
-        return self.done[update.id]
+        return body
 
 
 def build(
     state: PublicState,
-    contents: _Contents,
+    contents: Contents,
     entries: list[Entry],
     title: str,
     path: str,
     description: str,
+    updated: datetime,
 ) -> tuple[bytes, bytes]:
     """(RSS, Atom) documents of ``entries``; ``path`` has no extension."""
-    rss = _feed(state, title, path + ".rss", description)
+    rss = _feed(state, title, path + ".rss", description, updated)
     rss.link(href=f"{state.base_url}{path}.rss", rel="self", type="application/rss+xml")
-    atom = _feed(state, title, path + ".atom", description)
+    atom = _feed(state, title, path + ".atom", description, updated)
     atom.link(href=f"{state.base_url}{path}.atom", rel="self", type="application/atom+xml")
     for incident, update in entries:
         link = update_url(state, incident, update)
@@ -98,10 +126,25 @@ def build(
     return rss.rss_str(pretty=False), atom.atom_str(pretty=False)
 
 
-def documents(state: PublicState) -> dict[str, bytes]:
-    """Every feed file, keyed by its path in the snapshot."""
-    contents = _Contents(state)
-    everything = _entries(state.everything)
+def component_documents(
+    state: PublicState, contents: Contents, everything: list[Entry]
+) -> dict[str, bytes]:
+    """Every component's feeds, from every entry newest first."""
+    touching: dict[str, list[Entry]] = {c.id: [] for c in state.components}
+    for incident, update in everything:
+        for component in incident.components:
+            found = touching.get(component.id)
+            if found is not None and len(found) < COMPONENT_FEED_UPDATES:
+                found.append((incident, update))
+    files: dict[str, bytes] = {}
+    for component in state.components:
+        files.update(component_feeds(state, contents, component, touching[component.id]))
+    return files
+
+
+def site_feeds(state: PublicState, contents: Contents, everything: list[Entry]) -> dict[str, bytes]:
+    """The site-wide feeds, from every entry newest first (all that its latest updates
+    belong to, at least)."""
     files: dict[str, bytes] = {}
     files["history.rss"], files["history.atom"] = build(
         state,
@@ -110,22 +153,34 @@ def documents(state: PublicState) -> dict[str, bytes]:
         f"{state.title} history",
         "/history",
         f"Incidents and maintenance at {state.page.name}",
+        state.updated_at,
     )
-    touching: dict[str, list[Entry]] = {c.id: [] for c in state.components}
-    for incident, update in everything:
-        for component in incident.components:
-            found = touching.get(component.id)
-            if found is not None and len(found) < COMPONENT_FEED_UPDATES:
-                found.append((incident, update))
-    for component in state.components:
-        base = f"/components/{component.id}/history"
-        rss, atom = build(
-            state,
-            contents,
-            touching[component.id],
-            f"{component.display_name} · {state.title} history",
-            base,
-            f"Incidents and maintenance affecting {component.display_name}",
-        )
-        files[base[1:] + ".rss"], files[base[1:] + ".atom"] = rss, atom
     return files
+
+
+def component_entries(everything: list[Entry], component_id: str) -> list[Entry]:
+    """The entries of one component's feed, from entries newest first."""
+    return [e for e in everything if any(c.id == component_id for c in e[0].components)][
+        :COMPONENT_FEED_UPDATES
+    ]
+
+
+def component_feeds(
+    state: PublicState, contents: Contents, component: Component, entries: list[Entry]
+) -> dict[str, bytes]:
+    """One component's feeds. They change only when their own entries (or the component's
+    name) do, so they say when their entries last changed, not when the page did."""
+    base = f"/components/{component.id}/history"
+    updated = max(
+        (max(u.updated_at, u.created_at) for _, u in entries), default=component.created_at
+    )
+    rss, atom = build(
+        state,
+        contents,
+        entries,
+        f"{component.display_name} · {state.title} history",
+        base,
+        f"Incidents and maintenance affecting {component.display_name}",
+        updated,
+    )
+    return {base[1:] + ".rss": rss, base[1:] + ".atom": atom}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,9 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from statuspage.lib.markdown import render_markdown
-from statuspage.models import ComponentStatus, Impact, Incident, IncidentStatus
+from statuspage.models import Component, ComponentStatus, Impact, Incident, IncidentStatus
 from statuspage.publishing import uptime
-from statuspage.publishing.state import PublicState, shown, started
+from statuspage.publishing.state import Month, PublicState, shown, started
 
 # Files of static/ that travel with every snapshot (the admin's assets stay with the app).
 ASSETS = ("public.css", "localtime.js")
@@ -40,19 +40,47 @@ def markdown(text: str) -> Markup:
 
 
 def day_class(day: uptime.Day) -> str:
-    if not day.has_data:
-        return "nodata"
-    worst = day.worst
-    return str(worst) if worst else "operational"
+    return _day_strings(day.day, day.covered, tuple(day.durations.items()))[0]
 
 
 def day_title(day: uptime.Day) -> str:
-    label = day.day.strftime("%b %-d, %Y")
+    return _day_strings(day.day, day.covered, tuple(day.durations.items()))[1]
+
+
+@lru_cache(maxsize=32768)
+def _day_strings(
+    on: date, covered: float, durations: tuple[tuple[ComponentStatus, float], ...]
+) -> tuple[str, str]:
+    """A day's colour and title; a closed day's never change, so they are worked out once."""
+    day = uptime.Day(on, covered, dict(durations))
+    label = on.strftime("%b %-d, %Y")
     if not day.has_data:
-        return f"{label}: no data"
+        return "nodata", f"{label}: no data"
+    worst = day.worst
     notes = ", ".join(f"{LABELS['component'][s]} {m} min" for s, m in day.notes)
     value = uptime.format_percent(day.percent)
-    return f"{label}: {value} uptime" + (f" ({notes})" if notes else ", no incidents")
+    title = f"{label}: {value} uptime" + (f" ({notes})" if notes else ", no incidents")
+    return str(worst) if worst else "operational", title
+
+
+# Rendered uptime bars by what they show: of 50 components, a publish usually changes one.
+_bars: dict[tuple[Any, ...], Markup] = {}
+
+
+def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
+    """The component's 90-day bar, rendered again only when a day of it reads differently."""
+    key = (
+        component.name,
+        uptime.format_percent(up.percent),
+        tuple(_day_strings(d.day, d.covered, tuple(d.durations.items())) for d in up.days),
+    )
+    bar = _bars.get(key)
+    if bar is None:
+        if len(_bars) > 4096:
+            _bars.clear()
+        macro = templates().get_template("public/macros.html").module.uptime_bar  # type: ignore[attr-defined]
+        bar = _bars[key] = Markup(macro(component, up))
+    return bar
 
 
 def duration(incident: Incident) -> str:
@@ -84,6 +112,7 @@ HELPERS = {
     "started": started,
     "shown": shown,
     "uptime_rule": uptime.RULE,
+    "cached_uptime_bar": uptime_bar,
 }
 
 
@@ -143,14 +172,28 @@ def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
     )
 
 
-def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
-    """Every HTML file, keyed by its path in the snapshot."""
-    env = templates()
-    context = _context(state, status)
-    files = {"index.html": env.get_template("public/index.html").render(context).encode()}
-    incident_page = env.get_template("public/incident.html")
+def forget_except(kept: set[str]) -> None:
+    """Drop the rendered pages of incidents no longer on the site."""
+    for gone in _incident_pages.keys() - kept:
+        del _incident_pages[gone]
+
+
+def page_context(state: PublicState, status: dict[str, str]) -> dict[str, Any]:
+    """What every page template is rendered with."""
+    return _context(state, status)
+
+
+def index_page(context: dict[str, Any]) -> bytes:
+    return templates().get_template("public/index.html").render(context).encode()
+
+
+def incident_pages(context: dict[str, Any], incidents: list[Incident]) -> dict[str, bytes]:
+    """The permalink page of each of ``incidents``."""
+    state: PublicState = context["s"]
+    incident_page = templates().get_template("public/incident.html")
     site = (state.page.name, state.base_url, tuple(context["assets"].items()))
-    for incident in state.everything:
+    files = {}
+    for incident in incidents:
         key = (site, incident_fingerprint(incident, state.at))
         html = _incident_pages.get(incident.id)
         if html is None or html[0] != key:
@@ -160,22 +203,29 @@ def documents(state: PublicState, status: dict[str, str]) -> dict[str, bytes]:
             )
             html = _incident_pages[incident.id] = (key, page.encode())
         files[f"incidents/{incident.id}.html"] = html[1]
-    for gone in _incident_pages.keys() - {i.id for i in state.everything}:
-        del _incident_pages[gone]
-    months = state.months()
-    files["history.html"] = (
-        env.get_template("public/history.html").render(context, months=months).encode()
-    )
-    month_page = env.get_template("public/history_month.html")
-    for index, month in enumerate(months):
-        files[f"history/{month.key}.html"] = month_page.render(
+    return files
+
+
+def history_page(context: dict[str, Any], months: list[Month]) -> bytes:
+    """The list of months; each month needs its key and count only."""
+    return templates().get_template("public/history.html").render(context, months=months).encode()
+
+
+def month_page(context: dict[str, Any], months: list[Month], index: int) -> bytes:
+    """``months[index]`` with its incidents; its neighbours need their keys only."""
+    month = months[index]
+    return (
+        templates()
+        .get_template("public/history_month.html")
+        .render(
             context,
             month=month,
             page_updated=max(i.updated_at for i in month.incidents),
             newer=months[index - 1] if index > 0 else None,
             older=months[index + 1] if index + 1 < len(months) else None,
-        ).encode()
-    return files
+        )
+        .encode()
+    )
 
 
 def feed_context(state: PublicState) -> dict[str, Any]:

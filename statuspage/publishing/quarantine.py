@@ -71,14 +71,7 @@ def render_site(
 ) -> tuple[Files, list[Problem]]:
     """The files of ``state`` and the records left out of them. A record ``known`` to fail
     is left out without another try if this process saw it fail as it is now."""
-    rows = {row.id: row for row in [*state.components, *state.everything]}
-    still = [
-        p
-        for p in known
-        if (p.id, p.digest) in _failing
-        and p.id in rows
-        and _digest(rows[p.id], state.at) == p.digest
-    ]
+    still = still_failing(state, known)
     try:
         return render(_without(state, still)), still
     except Exception:
@@ -88,6 +81,18 @@ def render_site(
             raise  # no one record is to blame: fail as before, the old snapshot stays
     problems = still + found
     return render(_without(state, problems)), problems
+
+
+def still_failing(state: PublicState, known: list[Problem]) -> list[Problem]:
+    """The records of ``state`` known to fail that this process saw fail as they are now."""
+    rows = {row.id: row for row in [*state.components, *state.everything]}
+    return [
+        p
+        for p in known
+        if (p.id, p.digest) in _failing
+        and p.id in rows
+        and _digest(rows[p.id], state.at) == p.digest
+    ]
 
 
 def _without(state: PublicState, problems: list[Problem]) -> PublicState:

@@ -1,21 +1,30 @@
-"""Render the whole public site into a new directory and swap it in atomically.
+"""Write rendered files as a new snapshot and swap it in atomically.
 
 The web process (or nginx, or a CDN origin) only ever serves ``<publish_dir>/current``, a
-symlink replaced with one ``rename``: readers see the old snapshot or the new one, never a
-mix. Renders are serialised by a file lock and coalesced: a caller whose changes were
-committed before a render *started* is covered by that render and does not start another,
-so a burst of changes costs at most one render in progress plus one more.
+symlink replaced with one ``rename``. Renders are serialised by a file lock and coalesced: a
+caller whose changes were committed before a render *started* is covered by that render and
+does not start another, so a burst of changes costs at most one render in progress plus one
+more.
 
-Files whose bytes did not change are hard links to the previous snapshot's files. Their
-mtime, and so ``Last-Modified`` and nginx's ETag, stay put across re-publishes, and the
-unchanged ``.gz`` siblings need no second compression.
+A snapshot directory holds the files every change shows (home page, ``/api/v2``, feeds,
+assets: a few dozen) and links to a *generation* under ``shared/`` for the files that grow
+with history (``incidents/``, ``history/``, ``components/``). An incremental publish
+writes the history files it changed into that generation before the swap, each by its own
+``rename``, new files before changed ones; files that left the site stay until no kept
+snapshot can link to them. So a page being served links only to files that exist, and a
+publish touches as many files as its change, never the whole history. A full publish (the
+first one, ``statuspage publish --full``, or new templates or code) writes a new
+generation, so it swaps in as a whole.
+
+Files whose bytes did not change keep their inode (hard links, or untouched in the
+generation): their mtime, and so ``Last-Modified`` and nginx's ETag, stay put across
+re-publishes, and the unchanged ``.gz`` siblings need no second compression.
 """
 
 from __future__ import annotations
 
 import fcntl
 import gzip
-import json
 import os
 import shutil
 import time
@@ -26,17 +35,14 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
-from statuspage.publishing import api_v2, calendar, embed, feeds, pages
-from statuspage.publishing.quarantine import (
-    Problem,
-    read_problems,
-    record_problems,
-    render_site,
-)
-from statuspage.publishing.state import PublicState, load_state
+from statuspage.publishing import manifest
+from statuspage.publishing.quarantine import read_problems, record_problems
+from statuspage.publishing.render import Render, render
 
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
+GENERATIONS = "shared"
+SHARED = ("incidents", "history", "components")  # the directories that grow with history
 KEEP = 3  # the served snapshot and two before it, for readers still streaming old files
 COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".ics", ".svg", ".css", ".js")
 MIN_COMPRESS = 256
@@ -51,31 +57,6 @@ def _render_lock(publish_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _json(doc: object) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def render_files(known: list[Problem] | None = None) -> tuple[dict[str, bytes], list[Problem]]:
-    """Every public file of the current state, keyed by its path in the snapshot, and the
-    records left out because they cannot be rendered (see quarantine)."""
-    state = load_state(current_app.config["BASE_URL"])
-    return render_site(render_state, state, known or [])
-
-
-def render_state(state: PublicState) -> dict[str, bytes]:
-    status = api_v2.status_doc(state)
-    files = {f"api/v2/{name}": _json(doc) for name, doc in api_v2.documents(state).items()}
-    files["widget.json"] = _json(embed.widget_doc(state))
-    files.update(pages.documents(state, status))
-    files.update(feeds.documents(state))
-    files.update(embed.documents(state))
-    files.update(calendar.documents(state))
-    static = Path(current_app.static_folder or "static")
-    for name in pages.ASSETS:
-        files[f"static/{name}"] = (static / name).read_bytes()
-    return files
 
 
 def _same(old: Path, data: bytes) -> bool:
@@ -113,6 +94,69 @@ def write_files(target: Path, files: dict[str, bytes], previous: Path | None) ->
             path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 6, mtime=0))
 
 
+def _shared(relative: str) -> bool:
+    return relative.split("/", 1)[0] in SHARED
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` by a rename, so a reader gets the old bytes or the new ones."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def update_in_place(generation: Path, files: dict[str, bytes]) -> None:
+    """Write the files of ``files`` that differ from the generation's, new files first:
+    nothing served links to them yet, and the changed ones may link to them."""
+    missing, differing = [], []
+    for relative, data in files.items():
+        path = generation / relative
+        if not path.exists():
+            missing.append((path, relative, data))
+        elif not _same(path, data):
+            differing.append((path, relative, data))
+    for path, relative, data in missing + differing:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gz = path.with_name(path.name + ".gz")
+        if relative.endswith(COMPRESSIBLE) and len(data) >= MIN_COMPRESS:
+            _replace(gz, gzip.compress(data, 6, mtime=0))
+        else:
+            gz.unlink(missing_ok=True)
+        _replace(path, data)
+
+
+def _link_generation(target: Path, generation: str) -> None:
+    for name in SHARED:
+        (target.parent.parent / GENERATIONS / generation / name).mkdir(parents=True, exist_ok=True)
+        (target / name).symlink_to(Path("..", "..", GENERATIONS, generation, name))
+
+
+def _generation_of(snapshot: Path) -> str | None:
+    try:
+        return Path(os.readlink(snapshot / SHARED[0])).parent.name
+    except OSError:
+        return None  # an older layout, holding its own copies
+
+
+def write_snapshot(root: Path, target: Path, served: Path | None, result: Render) -> None:
+    """Write ``result`` as the snapshot ``target``, sharing what it can with ``served``."""
+    head = {k: v for k, v in result.files.items() if not _shared(k)}
+    shared = {k: v for k, v in result.files.items() if _shared(k)}
+    if result.full:
+        result.manifest.generation = target.name
+        generation = root / GENERATIONS / target.name
+        write_files(generation, shared, served)
+    else:
+        generation = root / GENERATIONS / result.manifest.generation
+        update_in_place(generation, shared)
+        for relative in shared:
+            result.manifest.pending.pop(relative, None)
+        for relative in result.removed:
+            result.manifest.pending.setdefault(relative, target.name)
+    write_files(target, head, served)
+    _link_generation(target, result.manifest.generation)
+
+
 def _started_ns(snapshot: Path | None) -> int:
     try:
         return int(snapshot.name) if snapshot is not None else -1
@@ -120,20 +164,38 @@ def _started_ns(snapshot: Path | None) -> int:
         return -1
 
 
-def _prune(snapshots: Path, keep: Path) -> None:
+def _prune(root: Path, keep: Path, pending: dict[str, str]) -> None:
+    """Remove snapshots beyond ``KEEP``, the generations and the files that left the site
+    which no kept snapshot can link to any more."""
+    snapshots = root / SNAPSHOTS
     old = sorted((p for p in snapshots.iterdir() if p != keep), key=lambda p: p.name)
     for path in old[: max(0, len(old) - (KEEP - 1))]:
         shutil.rmtree(path, ignore_errors=True)
+        manifest.path_for(path).unlink(missing_ok=True)
+    kept = list(snapshots.iterdir())
+    oldest = min(p.name for p in kept)
+    generation = root / GENERATIONS / (_generation_of(keep) or "")
+    for relative, since in list(pending.items()):
+        if since <= oldest:
+            for path in (generation / relative, generation / (relative + ".gz")):
+                path.unlink(missing_ok=True)
+            del pending[relative]
+    used = {_generation_of(p) for p in kept}
+    generations = root / GENERATIONS
+    for path in generations.iterdir() if generations.is_dir() else []:
+        if path.name not in used:
+            shutil.rmtree(path, ignore_errors=True)
 
 
-def publish(publish_dir: Path | None = None) -> Path:
+def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
     """Make a snapshot that includes every change committed before this call the one
-    served; returns its directory (a newer render's, when one already covers the call)."""
+    served; returns its directory (a newer render's, when one already covers the call).
+    ``full`` renders every file again, whatever changed."""
     root = Path(publish_dir or current_app.config["PUBLISH_DIR"])
     asked_ns = time.time_ns()
     with _render_lock(root):
         served = current_dir(root)
-        if _started_ns(served) > asked_ns:
+        if _started_ns(served) > asked_ns and not full:
             assert served is not None
             return served
         snapshots = root / SNAPSHOTS
@@ -141,9 +203,9 @@ def publish(publish_dir: Path | None = None) -> Path:
         target = snapshots / f"{time.time_ns():020d}"
         target.mkdir()
         try:
-            files, problems = render_files(read_problems(root))
-            db.session.commit()  # the page row, when this render created it
-            write_files(target, files, served)
+            result = render(manifest.read(served), read_problems(root), full)
+            db.session.commit()
+            write_snapshot(root, target, served, result)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
@@ -151,8 +213,9 @@ def publish(publish_dir: Path | None = None) -> Path:
         link.unlink(missing_ok=True)
         link.symlink_to(Path(SNAPSHOTS) / target.name)
         os.replace(link, root / CURRENT)
-        _prune(snapshots, target)
-        record_problems(root, problems)
+        _prune(root, target, result.manifest.pending)
+        manifest.write(target, result.manifest)
+        record_problems(root, result.problems)
         db.session.commit()  # the operator alerts about records left out
     return target
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy.orm import selectinload
 
@@ -66,11 +67,21 @@ class GroupView:
 class Month:
     key: str  # "2026-11"
     first: date
-    incidents: list[Incident]
+    incidents: list[Incident]  # may be left empty where only the label and count are shown
+    count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = len(self.incidents)
 
     @property
     def label(self) -> str:
         return self.first.strftime("%B %Y")
+
+    @classmethod
+    def named(cls, key: str, count: int, incidents: list[Incident] | None = None) -> Month:
+        year, month = key.split("-")
+        return cls(key, date(int(year), int(month), 1), incidents or [], count)
 
 
 @dataclass
@@ -174,10 +185,10 @@ class PublicState:
 
     def months(self) -> list[Month]:
         """Every month with at least one incident or maintenance, newest first."""
-        ordered = sorted(self.everything, key=started, reverse=True)
+        ordered = sorted(self.everything, key=history_order, reverse=True)
         return [
             Month(key, started(items[0]).date().replace(day=1), items)
-            for key, group in groupby(ordered, key=lambda i: started(i).strftime("%Y-%m"))
+            for key, group in groupby(ordered, key=month_key)
             for items in [list(group)]
         ]
 
@@ -185,6 +196,15 @@ class PublicState:
 def started(incident: Incident) -> datetime:
     """When it happened, for history: the window start of a maintenance."""
     return incident.scheduled_for or incident.started_at or incident.created_at
+
+
+def month_key(incident: Incident) -> str:
+    return started(incident).strftime("%Y-%m")
+
+
+def history_order(incident: Incident) -> tuple[datetime, datetime, str]:
+    """A total order, so a month lists its incidents alike however they were loaded."""
+    return (started(incident), incident.created_at, incident.id)
 
 
 def _update_options() -> list:
@@ -197,7 +217,20 @@ def _update_options() -> list:
     ]
 
 
-def load_state(base_url: str, at: datetime | None = None) -> PublicState:
+def load_incidents(ids: Set[str] | None = None, *where: Any) -> list[Incident]:
+    """Incidents with everything their pages show, newest first: those of ``ids`` (every
+    one when None) that match ``where``."""
+    query = db.select(Incident).options(*_update_options()).where(*where)
+    if ids is not None:
+        query = query.where(Incident.id.in_(ids))
+    return list(db.session.scalars(query.order_by(Incident.created_at.desc())).all())
+
+
+def load_state(
+    base_url: str, at: datetime | None = None, incident_ids: Set[str] | None = None
+) -> PublicState:
+    """The state at ``at``; with ``incident_ids``, only those incidents (a caller that
+    renders part of the site names every incident the part it renders shows)."""
     at = at or now()
     page = Page.get()
     groups = db.session.scalars(
@@ -210,9 +243,7 @@ def load_state(base_url: str, at: datetime | None = None) -> PublicState:
         .where(Component.group_id.is_(None))
         .order_by(Component.position, Component.name)
     ).all()
-    everything = db.session.scalars(
-        db.select(Incident).options(*_update_options()).order_by(Incident.created_at.desc())
-    ).all()
+    everything = load_incidents(incident_ids)
     group_views = [GroupView(g, list(g.components)) for g in groups]
     state = _assembled(page, base_url, at, group_views, list(ungrouped), list(everything), {})
     state.uptime = load_uptime(state.components, at)

@@ -13,7 +13,7 @@ from celery.schedules import crontab
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.models import Delivery, TargetKind
-from statuspage.publishing import snapshot
+from statuspage.publishing import render, snapshot
 from statuspage.publishing.snapshot import KEEP, SNAPSHOTS, current_dir, publish
 from tests.conftest import wait_for
 
@@ -45,10 +45,10 @@ def test_unchanged_files_are_shared_with_the_previous_snapshot(app, components):
 def test_a_failed_render_leaves_the_served_snapshot_alone(app, components, monkeypatch):
     served = publish()
 
-    def broken(state) -> dict:
+    def broken(*args) -> dict:
         raise RuntimeError("template error")
 
-    monkeypatch.setattr(snapshot, "render_state", broken)
+    monkeypatch.setattr(render, "head_files", broken)
     with pytest.raises(RuntimeError):
         publish()
     root = publish_dir(app)
