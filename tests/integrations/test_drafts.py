@@ -3,6 +3,7 @@ public artefact until an operator publishes it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -37,10 +38,15 @@ def alert_draft(components) -> IncidentDraft:
 
 def public_files(app) -> dict[str, str]:
     current = Path(app.config["PUBLISH_DIR"]) / "current"
+    found = [
+        Path(folder) / name
+        for folder, _, names in os.walk(current, followlinks=True)  # history is linked in
+        for name in names
+    ]
     return {
         str(p.relative_to(current)): p.read_text()
-        for p in current.rglob("*")
-        if p.is_file() and not p.name.endswith(".gz") and p.suffix != ".css"
+        for p in found
+        if not p.name.endswith(".gz") and p.suffix != ".css"
     }
 
 
