@@ -41,7 +41,7 @@ from statuspage.publishing import targets
 log = logging.getLogger(__name__)
 
 TEST_TASK = "workers.tasks.test_channel"
-URL_FIELDS = {"base_url", "webhook_url", "url", "endpoint_url"}
+URL_FIELDS = {"base_url", "webhook_url", "url", "endpoint_url", "service"}
 
 
 class ChannelForm(FlaskForm):

@@ -1,11 +1,12 @@
 """The one way out to the network over HTTP: timeouts, the private-address guard, redaction.
 
-Every outbound request (webhooks, Slack, Mastodon.py's and tweepy's sessions) uses a
-session from here. Each new connection resolves its host once, checks every address, and
-dials exactly the addresses it checked, while TLS still sends and verifies the host name:
-a name that answers a public address to the check and 127.0.0.1 to the dial (DNS
-rebinding) never reaches 127.0.0.1. Redirects open new connections, so each hop passes the
-same guard. Logs and stored errors only ever see redacted URLs.
+Every outbound request (webhooks, Slack, Mastodon.py's and tweepy's sessions, the atproto
+SDK's httpx client) uses a session or transport from here. Each new connection resolves
+its host once, checks every address, and dials exactly the addresses it checked, while
+TLS still sends and verifies the host name: a name that answers a public address to the
+check and 127.0.0.1 to the dial (DNS rebinding) never reaches 127.0.0.1. Redirects open
+new connections, so each hop passes the same guard. Logs and stored errors only ever see
+redacted URLs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
+import httpx
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -486,3 +489,50 @@ def check_url(url: str, *, allow_private: bool) -> str | None:
     if parts.scheme != "https":
         return "must use https"
     return refusal(parts.hostname, port)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """httpcore's network backend with the same guard as the requests sessions: resolve
+    once, check every address, dial only those (TLS still verifies the host name)."""
+
+    def connect_tcp(  # type: ignore[override]
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = checked_addresses(host, port)
+        except Refused as exc:
+            raise httpcore.ConnectError(f"refused: {exc}") from None
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"could not resolve {host}: {exc}") from None
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+
+def httpx_options(allow_private: bool | None = None) -> dict[str, Any]:
+    """Keyword arguments for an ``httpx.Client`` (the atproto SDK's HTTP client) that goes
+    out only through the guard, with the app's timeouts and no proxies from the host."""
+    from flask import current_app
+
+    if allow_private is None:
+        allow_private = bool(current_app.config.get("ALLOW_PRIVATE_WEBHOOKS"))
+    read = float(current_app.config.get("HTTP_TIMEOUT") or READ_TIMEOUT)
+    transport = httpx.HTTPTransport()
+    if not allow_private:
+        transport._pool._network_backend = _GuardedBackend()  # httpcore's one hook for it
+    return {
+        "transport": transport,
+        "timeout": httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read)),
+        "trust_env": False,
+        "headers": {"User-Agent": USER_AGENT},
+    }

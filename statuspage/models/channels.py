@@ -35,6 +35,7 @@ class ChannelKind(StrEnum):
     DISCORD = "discord"
     S3 = "s3"
     TELEGRAM = "telegram"
+    BLUESKY = "bluesky"
 
     @property
     def label(self) -> str:
@@ -51,6 +52,7 @@ KIND_LABELS = {
     ChannelKind.DISCORD: "Discord",
     ChannelKind.S3: "S3-compatible bucket",
     ChannelKind.TELEGRAM: "Telegram",
+    ChannelKind.BLUESKY: "Bluesky",
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
 ALERT_KINDS = (
@@ -202,6 +204,23 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             "Chat",
             help="A public channel's @username, or a chat's numeric id (e.g. -1001234567890).",
         ),
+    ),
+    ChannelKind.BLUESKY: (
+        ConfigField("handle", "Handle", help="e.g. status.example.com"),
+        ConfigField(
+            "app_password",
+            "App password",
+            secret=True,
+            help="Settings → Privacy and security → App passwords.",
+        ),
+        ConfigField(
+            "service",
+            "Service URL",
+            FieldType.URL,
+            default="https://bsky.social",
+            help="The account's PDS or its entryway.",
+        ),
+        ConfigField("language", "Language (BCP 47)", required=False, help="e.g. en"),
     ),
     ChannelKind.EMAIL_SMTP: (
         ConfigField("host", "SMTP host"),

@@ -12,7 +12,9 @@ from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import Channel, ChannelKind, Subscriber, SubscriberKind
 from statuspage.models.subscribers import new_nonce
+from tests.fakes import bluesky as bluesky_fake
 from tests.fakes import x as x_fake
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 from tests.fakes.slack import FakeSlack
@@ -39,6 +41,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         "teams": FakeTeams().start(),
         "discord": FakeDiscord().start(),
         "telegram": FakeTelegram().start(),
+        "bluesky": FakeBluesky().start(),
     }
     yield servers
     for server in servers.values():
@@ -108,6 +111,12 @@ def connect(fakes: dict[str, Any], *kinds: str) -> dict[str, Channel]:
     if "telegram" in wanted:
         made["telegram"] = add_channel(
             ChannelKind.TELEGRAM, {"chat_id": "@examplestatus"}, {"bot_token": TELEGRAM_TOKEN}
+        )
+    if "bluesky" in wanted:
+        made["bluesky"] = add_channel(
+            ChannelKind.BLUESKY,
+            {"handle": bluesky_fake.HANDLE, "service": fakes["bluesky"].url, "language": "en"},
+            {"app_password": bluesky_fake.PASSWORD},
         )
     if "smtp" in wanted:
         made["smtp"] = add_channel(

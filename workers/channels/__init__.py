@@ -19,6 +19,7 @@ TRANSPORTS: dict[str, str] = {
     "discord": "workers.channels.discord.Discord",
     "s3": "workers.channels.bucket.Bucket",
     "telegram": "workers.channels.telegram.Telegram",
+    "bluesky": "workers.channels.bluesky.Bluesky",
 }
 
 

@@ -1,0 +1,119 @@
+"""A Bluesky PDS, as much of XRPC as posting needs: ``com.atproto.server.createSession``
+(and ``refreshSession``), ``com.atproto.repo.createRecord`` and ``getRecord``. It checks
+what the network would refuse or show wrongly: more than 300 graphemes, link facets
+whose byte offsets do not cover their link, reply refs whose URI or CID name no post, a
+record key used twice, a missing or wrong access token."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+
+import regex
+
+from tests.fakes.server import FakeServer, Recorded, Reply
+
+HANDLE = "status.example.com"
+PASSWORD = "abcd-efgh-ijkl-mnop"
+DID = "did:plc:statusexample000000000000"
+POST = "app.bsky.feed.post"
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _jwt(scope: str, lifetime: int) -> str:
+    now = int(time.time())
+    payload = {"scope": scope, "sub": DID, "iat": now, "exp": now + lifetime, "jti": str(now)}
+    return f"{_b64({'alg': 'ES256K', 'typ': 'JWT'})}.{_b64(payload)}.c2lnbmF0dXJl"
+
+
+def cid_of(record: dict) -> str:
+    """A CIDv1 (dag-cbor, sha-256) over the record, in base32 as the network writes it."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).digest()
+    return "b" + base64.b32encode(b"\x01\x71\x12\x20" + digest).decode().lower().rstrip("=")
+
+
+def _error(status: int, error: str, message: str) -> Reply:
+    return Reply(status, json={"error": error, "message": message})
+
+
+class FakeBluesky(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, dict] = {}  # uri -> {"uri", "cid", "value"}
+        self.posts: list[dict] = []  # in the order they were made
+        self.tokens: set[str] = set()
+        self.logins = 0
+        self._guard = threading.Lock()
+
+    def reset_state(self) -> None:
+        self.records.clear()
+        self.posts.clear()
+        self.tokens.clear()
+        self.logins = 0
+
+    def route(self, request: Recorded) -> Reply:
+        method = request.path.removeprefix("/xrpc/")
+        if method == "com.atproto.server.createSession":
+            doc = request.json or {}
+            if (doc.get("identifier"), doc.get("password")) != (HANDLE, PASSWORD):
+                return _error(401, "AuthenticationRequired", "Invalid identifier or password")
+            access = _jwt("com.atproto.appPass", 7200)
+            with self._guard:
+                self.tokens.add(access)
+                self.logins += 1
+            return Reply(
+                json={
+                    "did": DID,
+                    "handle": HANDLE,
+                    "accessJwt": access,
+                    "refreshJwt": _jwt("com.atproto.refresh", 86400),
+                    "active": True,
+                }
+            )
+        if (request.header("Authorization") or "").removeprefix("Bearer ") not in self.tokens:
+            return _error(401, "InvalidToken", "Token could not be verified")
+        if method == "com.atproto.repo.getRecord":
+            repo, rkey = request.query.get("repo", [""])[0], request.query.get("rkey", [""])[0]
+            uri = f"at://{repo}/{request.query.get('collection', [''])[0]}/{rkey}"
+            found = self.records.get(uri)
+            if found is None:
+                return _error(400, "RecordNotFound", f"Could not locate record: {uri}")
+            return Reply(json=found)
+        if method == "com.atproto.repo.createRecord":
+            return self._create(request.json or {})
+        return _error(501, "MethodNotImplemented", f"Method Not Implemented: {method}")
+
+    def _create(self, doc: dict) -> Reply:
+        record, rkey = doc.get("record") or {}, doc.get("rkey")
+        if doc.get("repo") != DID or doc.get("collection") != POST or not rkey:
+            return _error(400, "InvalidRequest", "repo, collection and rkey are required here")
+        text = record.get("text") or ""
+        if len(regex.findall(r"\X", text)) > 300:
+            return _error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: text too long")
+        raw = text.encode()
+        for facet in record.get("facets") or []:
+            index = facet["index"]
+            shown = raw[index["byteStart"] : index["byteEnd"]].decode(errors="replace")
+            links = [f["uri"] for f in facet["features"] if f["$type"].endswith("#link")]
+            if links != [shown]:
+                return _error(400, "InvalidRequest", f"facet covers {shown!r}, not {links}")
+        reply = record.get("reply")
+        with self._guard:
+            if reply:
+                for ref in ("root", "parent"):
+                    target = self.records.get(reply[ref]["uri"])
+                    if target is None or target["cid"] != reply[ref]["cid"]:
+                        return _error(400, "InvalidRequest", f"reply {ref} names no post")
+            uri = f"at://{DID}/{POST}/{rkey}"
+            if uri in self.records:
+                return _error(400, "InvalidRequest", f"Record already exists: {uri}")
+            made = {"uri": uri, "cid": cid_of(record), "value": record}
+            self.records[uri] = made
+            self.posts.append(made)
+        return Reply(json={"uri": uri, "cid": made["cid"], "validationStatus": "valid"})
