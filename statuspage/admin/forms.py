@@ -20,10 +20,11 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from statuspage import passwords
+from statuspage.incidents import intervals
 from statuspage.incidents.templates import TEMPLATE_STATUSES
 from statuspage.incidents.workflow import (
     INCIDENT_IMPACTS,
@@ -35,7 +36,7 @@ from statuspage.incidents.workflow import (
     MAX_NAME,
     MIN_INTERVAL,
 )
-from statuspage.models import ComponentStatus, Role
+from statuspage.models import ComponentStatus, Impact, Role
 from statuspage.page_settings import MAX_PAGE_NAME
 from statuspage.text_rules import PlainLine, PlainText
 
@@ -190,6 +191,37 @@ class PageForm(FlaskForm):
     time_zone = StringField(
         "Time zone (IANA name, reported by the API)", validators=[DataRequired()]
     )
+
+
+class CadenceForm(FlaskForm):
+    """Minutes between promised updates for each impact and status (fields added below)."""
+
+    overdue_repeat_minutes = IntegerField(
+        "Repeat an overdue alert every (minutes)",
+        validators=[InputRequired(), NumberRange(MIN_INTERVAL, MAX_INTERVAL)],
+        description="Operators hear of an unkept promise again at this interval until an "
+        "update is posted.",
+    )
+
+    @classmethod
+    def rows(cls) -> list[tuple[Impact, list[str]]]:
+        """Field names by impact, for the settings table."""
+        return [
+            (impact, [intervals.field_name(impact, s) for s in intervals.PROMISING])
+            for impact in reversed(INCIDENT_IMPACTS)
+        ]
+
+
+for _impact in INCIDENT_IMPACTS:
+    for _status in intervals.PROMISING:
+        setattr(
+            CadenceForm,
+            intervals.field_name(_impact, _status),
+            IntegerField(
+                f"{_impact.capitalize()} impact, {_status.label.lower()}",
+                validators=[InputRequired(), NumberRange(MIN_INTERVAL, MAX_INTERVAL)],
+            ),
+        )
 
 
 class TemplateForm(FlaskForm):

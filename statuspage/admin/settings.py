@@ -1,4 +1,5 @@
-"""The page's settings: its name and time zone, and which roles need a second factor."""
+"""The page's settings: its name and time zone, which roles need a second factor, and how
+often incidents promise updates."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from flask_login import current_user
 
 from statuspage import two_factor
 from statuspage.admin.access import require
-from statuspage.admin.forms import PageForm, TwoFactorRolesForm
+from statuspage.admin.forms import CadenceForm, PageForm, TwoFactorRolesForm
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
+from statuspage.incidents import intervals
 from statuspage.models import Page, Role
 from statuspage.page_settings import time_zones, update_page
 
@@ -34,16 +36,51 @@ def settings() -> ResponseReturnValue:
     return _page(form, status)
 
 
-def _page(form: PageForm, status: int, roles_form: TwoFactorRolesForm | None = None):  # type: ignore[no-untyped-def]
+def _page(  # type: ignore[no-untyped-def]
+    form: PageForm,
+    status: int,
+    roles_form: TwoFactorRolesForm | None = None,
+    cadence_form: CadenceForm | None = None,
+):
     if roles_form is None:
         roles_form = TwoFactorRolesForm(roles=sorted(two_factor.required_roles()))
     return render_template(
         "admin/settings.html",
         form=form,
         roles_form=roles_form,
+        cadence_form=cadence_form or _cadence_form(),
         page=Page.get(),
         zones=time_zones(),
     ), status
+
+
+def _cadence_form() -> CadenceForm:
+    """The table in force, so the form shows what incidents promise now."""
+    page = Page.get()
+    values = {
+        intervals.field_name(impact, status): minutes
+        for impact, row in intervals.table(page).items()
+        for status, minutes in row.items()
+    }
+    return CadenceForm(data={**values, "overdue_repeat_minutes": page.overdue_repeat_minutes})
+
+
+@bp.post("/settings/cadence")
+@require(Role.ADMIN)
+def cadence() -> ResponseReturnValue:
+    """Intervals apply from each incident's next update; promises made stand."""
+    form = CadenceForm()
+    if form.validate_on_submit():
+        try:
+            intervals.save(
+                actor=current_user, values=form.data, repeat=form.overdue_repeat_minutes.data
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Update intervals saved; they apply from each incident's next update.", "ok")
+            return redirect(url_for("admin.settings"))
+    return _page(PageForm(obj=Page.get()), UNPROCESSABLE, cadence_form=form)
 
 
 @bp.post("/settings/two-factor")

@@ -2,8 +2,9 @@
 
 The flags drive the admin banner; each new flag also queues an operator alert to every
 channel configured for them (Slack, webhook, email to the responders) in the same
-transaction. Every function takes the time it judges by, so the beat passes the clock's
-now and tests pass a frozen one.
+transaction, and an overdue promise is told again every ``overdue_repeat_minutes``
+(Settings) until an update is posted. Every function takes the time it judges by, so the
+beat passes the clock's now and tests pass a frozen one.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from statuspage.alerts import alert_operators
+from statuspage.alerts import alert_operators, notify_operators
 from statuspage.extensions import db
+from statuspage.incidents.intervals import DEFAULT_REPEAT
 from statuspage.incidents.workflow import CLOSED_STATUSES
 from statuspage.lib.timefmt import human
-from statuspage.models import AlertKind, Impact, Incident
+from statuspage.models import AlertKind, Impact, Incident, Page
 from statuspage.models.audit import record
 
 REMIND_BEFORE = timedelta(minutes=5)
@@ -27,6 +29,7 @@ REMIND_BEFORE = timedelta(minutes=5)
 class CadenceReport:
     reminded: list[str] = field(default_factory=list)
     overdue: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
 
 
 def _open_with_promise() -> list:
@@ -83,8 +86,33 @@ def run(at: datetime) -> CadenceReport:
             text = f"The update promised for “{name}” by {human(due)} is overdue."
             alert_operators(incident_id, AlertKind.OVERDUE, text)
             report.overdue.append(incident_id)
+    _repeat_overdue(at, report)
     db.session.commit()
     return report
+
+
+def _repeat_overdue(at: datetime, report: CadenceReport) -> None:
+    """Tell the operators again, once per repeat interval passed, while a promise stays
+    unkept. The promise's time and the repeat's number name the alert, so a beat that runs
+    twice, or late, sends each repeat once."""
+    every = timedelta(minutes=Page.get().overdue_repeat_minutes or DEFAULT_REPEAT)
+    late = db.session.execute(
+        select(Incident.id, Incident.name, Incident.next_update_due).where(
+            *_open_with_promise(),
+            Incident.overdue_at.is_not(None),
+            Incident.next_update_due <= at - every,
+        )
+    ).all()
+    for incident_id, name, due in late:
+        number = int((at - due) / every)
+        minutes = int((at - due).total_seconds() // 60)
+        text = f"Still no update for “{name}”: it was promised by {human(due)}, {minutes} min ago."
+        subject = f"overdue:{incident_id}:{int(due.timestamp())}:{number}"
+        queued = notify_operators(
+            subject, AlertKind.OVERDUE_AGAIN, text, f"/admin/incidents/{incident_id}"
+        )
+        if queued:
+            report.repeated.append(incident_id)
 
 
 def attention(at: datetime) -> list[Incident]:

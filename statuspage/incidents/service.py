@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from statuspage import outbox
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
-from statuspage.incidents import workflow
+from statuspage.incidents import intervals, workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.workflow import Conflict
 from statuspage.lib.clock import iso, now
@@ -127,6 +127,13 @@ def set_component_status(
     )
 
 
+def promise(incident: Incident, status: IncidentStatus, at: datetime) -> datetime | None:
+    """When an update posted at ``at`` with ``status`` promises the next one: the
+    incident's own interval, else the installation's for its impact and status."""
+    minutes = intervals.minutes_for(Impact(incident.impact), status, incident.update_interval)
+    return workflow.next_update_due(minutes, at)
+
+
 def write_update(
     incident: Incident,
     status: IncidentStatus,
@@ -179,9 +186,7 @@ def write_update(
     if status == IncidentStatus.MONITORING and incident.monitoring_at is None:
         incident.monitoring_at = at
     incident.resolved_at = at if status in workflow.CLOSED_STATUSES else None
-    incident.next_update_due = update.next_update_due = workflow.next_update_due(
-        Impact(incident.impact), incident.update_interval, status, at
-    )
+    incident.next_update_due = update.next_update_due = promise(incident, status, at)
     # A new promise replaces the old one: its reminder and overdue flag start afresh.
     incident.reminded_at = incident.overdue_at = None
     db.session.flush()
@@ -307,9 +312,7 @@ def no_news_text(incident: Incident, at: datetime) -> str | None:
     wording = STILL.get(IncidentStatus(incident.status))
     if wording is None or incident.is_maintenance:
         return None
-    due = workflow.next_update_due(
-        Impact(incident.impact), incident.update_interval, IncidentStatus(incident.status), at
-    )
+    due = promise(incident, IncidentStatus(incident.status), at)
     return wording.format(due=clock_time(due)) if due else None
 
 

@@ -23,13 +23,6 @@ MAINTENANCE_STATUSES = (
 CLOSED_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED)
 INCIDENT_IMPACTS = (Impact.NONE, Impact.MINOR, Impact.MAJOR, Impact.CRITICAL)
 
-# Minutes between public updates an incident promises unless the operator says otherwise.
-DEFAULT_UPDATE_INTERVAL = {
-    Impact.CRITICAL: 30,
-    Impact.MAJOR: 30,
-    Impact.MINOR: 60,
-    Impact.NONE: 120,
-}
 MIN_INTERVAL = 5
 MAX_INTERVAL = 24 * 60
 MAX_NAME = 255
@@ -74,13 +67,9 @@ def check_interval(value: int | None) -> int | None:
     return value
 
 
-def next_update_due(
-    impact: Impact, interval: int | None, status: IncidentStatus, at: datetime
-) -> datetime | None:
-    """When the incident next owes the public an update; nothing once it is resolved."""
-    if status in CLOSED_STATUSES:
-        return None
-    minutes = interval or DEFAULT_UPDATE_INTERVAL.get(impact)
+def next_update_due(minutes: int | None, at: datetime) -> datetime | None:
+    """When the incident next owes the public an update (``minutes`` from
+    ``statuspage.incidents.intervals``; None: nothing is owed)."""
     return at + timedelta(minutes=minutes) if minutes else None
 
 

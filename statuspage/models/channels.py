@@ -451,6 +451,7 @@ class ChannelThread(db.Model):
 class AlertKind(StrEnum):
     REMINDER = "reminder"  # the promised next update is due soon
     OVERDUE = "overdue"  # the promised next update time has passed
+    OVERDUE_AGAIN = "overdue_again"  # still overdue, told again at the repeat interval
     UNPUBLISHED = "unpublished"  # the public page leaves the incident out: it cannot render
     DRAFT = "draft"  # monitoring alerts opened a draft incident
     ALERTS_RESOLVED = "alerts_resolved"  # the alerts behind a draft or incident resolved

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statuspage.extensions import db
@@ -20,6 +21,11 @@ class Page(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Etc/UTC")
     # Roles (comma-separated) whose users must sign in with a second factor.
     two_factor_roles: Mapped[str] = mapped_column(String(64), default="")
+    # Minutes between promised updates by impact and status ({impact: {status: minutes}});
+    # None keeps the built-in defaults (statuspage.incidents.intervals).
+    update_cadence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # An overdue promise is told to the operators again this often until an update is posted.
+    overdue_repeat_minutes: Mapped[int] = mapped_column(Integer, default=15)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
