@@ -1,9 +1,11 @@
-/* Shows the page's UTC times in the reader's own time zone. Without JavaScript the page
-   reads the same, in UTC; the UTC time stays available as the element's tooltip. */
+/* Shows the page's UTC times in the reader's own time zone, in the page's language. Without
+   JavaScript the page reads the same, in UTC; the UTC time stays available as the element's
+   tooltip. */
 (function () {
   "use strict";
   if (!window.Intl || !document.querySelectorAll) return;
-  var format = new Intl.DateTimeFormat(undefined, {
+  var lang = document.documentElement.lang || undefined;
+  var format = new Intl.DateTimeFormat(lang, {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
     timeZoneName: "short"
   });
@@ -17,5 +19,6 @@
   }
   var note = document.getElementById("tz-note");
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (note && zone) note.textContent = "Times are shown in your time zone (" + zone + ").";
+  var words = note && note.getAttribute("data-zone-note");
+  if (words && zone) note.textContent = words.replace("{zone}", zone);
 })();

@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from statuspage.admin import channels, inbox  # noqa: F401  (views on the admin blueprint)
     from statuspage.config import load_config
     from statuspage.extensions import celery_init_app, csrf, db, login_manager, migrate
+    from statuspage.i18n import init_app as init_i18n
     from statuspage.lib.links import is_web_url
     from statuspage.lib.markdown import render_markdown
     from statuspage.lib.timefmt import human, machine
@@ -48,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     celery_init_app(app)
+    init_i18n(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["human"] = human

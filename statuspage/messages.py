@@ -21,6 +21,8 @@ import nh3
 from flask import current_app
 from markdown_it import MarkdownIt
 
+from statuspage import labels
+from statuspage.i18n import speaking
 from statuspage.lib.timefmt import human
 from statuspage.models import (
     ComponentStatus,
@@ -50,7 +52,11 @@ class ComponentFact:
 
     @property
     def text(self) -> str:
-        return f"{self.name} ({self.new_status.label.lower()})"
+        return f"{self.name} ({labels.in_sentence(labels.component(self.new_status))})"
+
+    @property
+    def status_label(self) -> str:
+        return labels.component(self.new_status)
 
 
 @dataclass(frozen=True)
@@ -68,18 +74,15 @@ class MessageFacts:
     is_first: bool
     page_name: str = "Status"
     incident_url: str = ""
+    language: str = "en"  # the page's default: the fixed words of every public message
 
     @property
     def status_label(self) -> str:
-        return self.status.label
+        return labels.incident(self.status)
 
     @property
     def impact_label(self) -> str:
-        return (
-            "Maintenance"
-            if self.impact == Impact.MAINTENANCE
-            else f"{self.impact.capitalize()} impact"
-        )
+        return labels.impact(self.impact)
 
     @property
     def next_update_text(self) -> str | None:
@@ -103,6 +106,7 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
     """Names are made one plain line and bodies lose control characters here, whatever a
     stored row holds, so no channel (an email subject above all) can be broken by one."""
     incident = update.incident
+    page = Page.get()
     first = min(incident.updates, key=lambda u: u.created_at)
     return MessageFacts(
         incident_id=incident.id,
@@ -124,8 +128,9 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
         created_at=update.created_at,
         url=f"{incident_url(incident.id)}#update-{update.id}",
         is_first=first.id == update.id,
-        page_name=one_line(Page.get().name),
+        page_name=one_line(page.name),
         incident_url=incident_url(incident.id),
+        language=page.default_language or "en",
     )
 
 
@@ -148,13 +153,15 @@ def render_file(template: str, **values: Any) -> str:
 def render(kind: str, facts: MessageFacts, **extra: Any) -> str:
     """Render ``templates/messages/<kind>`` (``.txt`` unless a suffix is given)."""
     name = kind if "." in kind else f"{kind}.txt"
-    values: dict[str, Any] = {
-        "name": facts.incident_name,
-        "body": facts.body_text,
-        "components": facts.components_text,
-    }
-    values.update(extra)
-    text = render_file(f"messages/{name}", f=facts, **values)
+    # Operators' own alerts stay English, as the admin does.
+    with speaking(None if name.startswith("alert") else facts.language):
+        values: dict[str, Any] = {
+            "name": facts.incident_name,
+            "body": facts.body_text,
+            "components": facts.components_text,
+        }
+        values.update(extra)
+        text = render_file(f"messages/{name}", f=facts, **values)
     if name.endswith(".txt"):
         text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text
@@ -203,6 +210,13 @@ def fit(
     kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
 ) -> str:
     """Render ``kind`` within ``limit`` as ``measure`` counts, shortening the free text."""
+    with speaking(facts.language):
+        return _fit(kind, facts, limit, measure, **extra)
+
+
+def _fit(
+    kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
+) -> str:
     full = {
         "name": facts.incident_name,
         "body": facts.body_text,

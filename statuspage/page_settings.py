@@ -1,5 +1,5 @@
 """The page's own settings: the name customers see on the page, in feeds, posts and
-emails, and the time zone the Statuspage API reports."""
+emails, the language they read first, and the time zone the Statuspage API reports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from statuspage.extensions import db
+from statuspage.i18n import LANGUAGES
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.service import Errors
 from statuspage.models import Page, User
@@ -25,20 +26,26 @@ def time_zones() -> list[str]:
     return sorted(_zones())
 
 
-def update_page(*, actor: User | None, name: object, time_zone: object) -> Page:
-    """Rename the page or change its time zone; the public site is re-published."""
+def update_page(
+    *, actor: User | None, name: object, time_zone: object, default_language: object = None
+) -> Page:
+    """Rename the page, change its time zone or its default language (None: unchanged);
+    the public site is re-published."""
     errors = Errors()
+    if default_language is not None and default_language not in LANGUAGES:
+        errors.errors["default_language"] = f"must be one of {', '.join(LANGUAGES)}"
     clean_name = errors.check(check_line, "name", name, MAX_PAGE_NAME)
     if not isinstance(time_zone, str) or time_zone not in _zones():
         errors.errors["time_zone"] = "is not a known time zone (IANA name, e.g. Europe/Paris)"
     errors.raise_any()
     assert clean_name and isinstance(time_zone, str)
     page = Page.get()
-    before = {"name": page.name, "time_zone": page.time_zone}
+    before = {"name": page.name, "time_zone": page.time_zone, "language": page.default_language}
     page.name, page.time_zone = clean_name, time_zone
-    record(
-        actor, "page.update", "page", page.id, before, {"name": clean_name, "time_zone": time_zone}
-    )
+    if isinstance(default_language, str):
+        page.default_language = default_language
+    after = {"name": clean_name, "time_zone": time_zone, "language": page.default_language}
+    record(actor, "page.update", "page", page.id, before, after)
     request_publish("page settings changed")
     db.session.commit()
     return page

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from statuspage import passwords
+from statuspage.i18n import LANGUAGES
 from statuspage.incidents import intervals
 from statuspage.incidents.templates import TEMPLATE_STATUSES
 from statuspage.incidents.workflow import (
@@ -186,6 +187,10 @@ class PageForm(FlaskForm):
     name = StringField(
         "Page name (shown on the page, in feeds, posts and emails)",
         validators=line_rules(MAX_PAGE_NAME),
+    )
+    default_language = SelectField(
+        "Default language (of the page at /, feeds, posts and emails; readers may choose another)",
+        choices=[SelectChoice(code, lang.name) for code, lang in LANGUAGES.items()],
     )
     # Checked against the zone database by the page settings service.
     time_zone = StringField(

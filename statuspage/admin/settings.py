@@ -26,7 +26,12 @@ def settings() -> ResponseReturnValue:
     form = PageForm(obj=page) if request.method == "GET" else PageForm()
     if form.validate_on_submit():
         try:
-            update_page(actor=current_user, name=form.name.data, time_zone=form.time_zone.data)
+            update_page(
+                actor=current_user,
+                name=form.name.data,
+                time_zone=form.time_zone.data,
+                default_language=form.default_language.data,
+            )
         except ValidationError as exc:
             show_errors(form, exc)
         else:

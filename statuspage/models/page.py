@@ -19,6 +19,8 @@ class Page(db.Model):
     id: Mapped[str] = mapped_column(PublicId, primary_key=True, default=new_public_id)
     name: Mapped[str] = mapped_column(String(255), default="Status")
     time_zone: Mapped[str] = mapped_column(String(64), default="Etc/UTC")
+    # The language of the page at "/", of feeds, social posts and emails (statuspage.i18n).
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # Roles (comma-separated) whose users must sign in with a second factor.
     two_factor_roles: Mapped[str] = mapped_column(String(64), default="")
     # Minutes between promised updates by impact and status ({impact: {status: minutes}});

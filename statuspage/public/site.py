@@ -9,7 +9,9 @@ lets a CDN serve stale copies while it revalidates or while the origin is down. 
 not in the snapshot falls through to the Flask app (admin, write API, subscriptions).
 
 URLs map to files the way ``deploy/nginx/snapshot-locations.conf`` maps them: ``/`` is
-``index.html`` and a path whose last segment has no dot is ``<path>.html``.
+``index.html``, ``/de/`` is ``de/index.html`` and a path whose last segment has no dot is
+``<path>.html``. ``/`` alone is negotiated: a reader whose ``Accept-Language`` prefers a
+shipped language gets that language's home page (``Vary: Accept-Language``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+
+from statuspage.i18n import LANGUAGES, best_match
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -58,6 +62,8 @@ def snapshot_path(url_path: str) -> str | None:
     """The file under the snapshot that a URL path names, or None if it cannot name one."""
     if url_path == "/":
         return "index.html"
+    if url_path.endswith("/") and url_path.count("/") == 2:  # a language's home: /de/
+        url_path += "index"
     segments = url_path.split("/")
     if segments[0] != "" or not all(_SEGMENT.match(s) for s in segments[1:]):
         return None
@@ -70,7 +76,7 @@ def snapshot_path(url_path: str) -> str | None:
 class _File:
     __slots__ = ("body", "gzip", "headers", "gzip_headers", "etag", "gzip_etag", "modified")
 
-    def __init__(self, path: Path, cache_control: str) -> None:
+    def __init__(self, path: Path, cache_control: str, negotiated: bool = False) -> None:
         self.body = path.read_bytes()
         try:
             self.gzip: bytes | None = path.with_name(path.name + ".gz").read_bytes()
@@ -89,8 +95,13 @@ class _File:
         ]
         if path.suffix == ".html":
             common += HTML_SECURITY
-        if self.gzip is not None:
-            common.append(("Vary", "Accept-Encoding"))
+        vary = ["Accept-Encoding"] if self.gzip is not None else []
+        if negotiated:
+            vary.append("Accept-Language")
+            if path.parent.name in LANGUAGES:
+                common.append(("Content-Language", path.parent.name))
+        if vary:
+            common.append(("Vary", ", ".join(vary)))
         self.headers = [*common, ("ETag", etag), ("Content-Length", str(len(self.body)))]
         self.gzip_headers = [
             *common,
@@ -138,7 +149,7 @@ class PublishedSite:
         # (snapshot served, its files read so far), swapped as one value between threads.
         self._loaded: tuple[str, dict[str, _File]] = ("", {})
 
-    def _lookup(self, url_path: str, versioned: bool) -> _File | None:
+    def _lookup(self, url_path: str, versioned: bool, language: str | None = None) -> _File | None:
         try:
             target = os.readlink(self.link)
         except OSError:
@@ -148,12 +159,16 @@ class PublishedSite:
             loaded = self._loaded = (target, {})
         files = loaded[1]
         key = url_path + "?v" if versioned else url_path
+        if url_path == "/":
+            key += f"#{language or ''}"
         found = files.get(key)
         if found is not None:
             return found
         relative = snapshot_path(url_path)
         if relative is None:
             return None
+        if url_path == "/" and language:
+            relative = f"{language}/{relative}"
         path = self.link.parent / target / relative
         if not path.is_file():
             return None
@@ -161,7 +176,7 @@ class PublishedSite:
         if relative.startswith("static/"):
             cache = VERSIONED_ASSET_CACHE if versioned else ASSET_CACHE
         try:
-            found = _File(path, cache)
+            found = _File(path, cache, negotiated=url_path == "/")
         except FileNotFoundError:  # pruned between readlink and read: the next request retries
             return None
         files[key] = found
@@ -169,9 +184,14 @@ class PublishedSite:
 
     def respond(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """The snapshot's answer (status, headers, body), or None when it has no such file."""
-        found = self._lookup(
-            environ.get("PATH_INFO") or "/", environ.get("QUERY_STRING", "").startswith("v=")
-        )
+        url_path = environ.get("PATH_INFO") or "/"
+        versioned = environ.get("QUERY_STRING", "").startswith("v=")
+        found = None
+        if url_path == "/":
+            language = best_match(environ.get("HTTP_ACCEPT_LANGUAGE"))
+            found = self._lookup(url_path, versioned, language) if language else None
+        if found is None:
+            found = self._lookup(url_path, versioned)
         if found is None:
             return None
         method = environ.get("REQUEST_METHOD", "GET")

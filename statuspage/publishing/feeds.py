@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from feedgen.feed import FeedGenerator
+from flask_babel import gettext as _
 
+from statuspage import labels
 from statuspage.models import Component, Incident, IncidentUpdate
 from statuspage.publishing.pages import feed_context, templates
 from statuspage.publishing.state import PublicState
@@ -48,7 +50,7 @@ def _feed(
     feed.subtitle(plain_line(description))
     feed.author({"name": plain_line(state.page.name), "uri": state.base_url})
     feed.link(href=f"{state.base_url}/", rel="alternate")
-    feed.language("en")
+    feed.language(state.page.default_language or "en")
     feed.generator("statuspage")
     feed.updated(updated)
     return feed
@@ -109,7 +111,7 @@ def build(
     atom.link(href=f"{state.base_url}{path}.atom", rel="self", type="application/atom+xml")
     for incident, update in entries:
         link = update_url(state, incident, update)
-        title_text = plain_line(f"{incident.name} — {update.status.replace('_', ' ').capitalize()}")
+        title_text = plain_line(f"{incident.name} — {labels.incident(update.status)}")
         content = xml_safe(contents(incident, update))
         for feed in (rss, atom):
             entry = feed.add_entry(order="append")
@@ -150,9 +152,9 @@ def site_feeds(state: PublicState, contents: Contents, everything: list[Entry]) 
         state,
         contents,
         everything[:FEED_UPDATES],
-        f"{state.title} history",
+        _("%(page)s history", page=state.title),
         "/history",
-        f"Incidents and maintenance at {state.page.name}",
+        _("Incidents and maintenance at %(page)s", page=state.page.name),
         state.updated_at,
     )
     return files
@@ -178,9 +180,9 @@ def component_feeds(
         state,
         contents,
         entries,
-        f"{component.display_name} · {state.title} history",
+        _("%(component)s · %(page)s history", component=component.display_name, page=state.title),
         base,
-        f"Incidents and maintenance affecting {component.display_name}",
+        _("Incidents and maintenance affecting %(component)s", component=component.display_name),
         updated,
     )
     return {base[1:] + ".rss": rss, base[1:] + ".atom": atom}

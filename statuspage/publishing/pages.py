@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from jinja2 import Environment
 from markupsafe import Markup
 
+from statuspage.i18n import DEFAULT, LANGUAGES, speaking
+from statuspage.labels import LABELS, in_sentence
 from statuspage.lib.markdown import render_markdown
-from statuspage.models import Component, ComponentStatus, Impact, Incident, IncidentStatus
+from statuspage.lib.timefmt import day as day_label
+from statuspage.lib.timefmt import month as month_label
+from statuspage.lib.timefmt import number
+from statuspage.models import Component, ComponentStatus, Incident
 from statuspage.publishing import uptime
 from statuspage.publishing.state import Month, PublicState, shown, started
 
 # Files of static/ that travel with every snapshot (the admin's assets stay with the app).
 ASSETS = ("public.css", "localtime.js")
-
-LABELS = {
-    "component": {s.value: s.label for s in ComponentStatus},
-    "incident": {s.value: s.label for s in IncidentStatus},
-    "impact": {
-        Impact.NONE.value: "No impact",
-        Impact.MINOR.value: "Minor impact",
-        Impact.MAJOR.value: "Major impact",
-        Impact.CRITICAL.value: "Critical impact",
-        Impact.MAINTENANCE.value: "Maintenance",
-    },
-}
 
 
 @lru_cache(maxsize=8192)
@@ -39,27 +35,39 @@ def markdown(text: str) -> Markup:
     return render_markdown(text)
 
 
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale else DEFAULT
+
+
 def day_class(day: uptime.Day) -> str:
-    return _day_strings(day.day, day.covered, tuple(day.durations.items()))[0]
+    return _day_strings(day.day, day.covered, tuple(day.durations.items()), _language())[0]
 
 
 def day_title(day: uptime.Day) -> str:
-    return _day_strings(day.day, day.covered, tuple(day.durations.items()))[1]
+    return _day_strings(day.day, day.covered, tuple(day.durations.items()), _language())[1]
 
 
 @lru_cache(maxsize=32768)
 def _day_strings(
-    on: date, covered: float, durations: tuple[tuple[ComponentStatus, float], ...]
+    on: date, covered: float, durations: tuple[tuple[ComponentStatus, float], ...], language: str
 ) -> tuple[str, str]:
-    """A day's colour and title; a closed day's never change, so they are worked out once."""
+    """A day's colour and title in ``language`` (the current one); a closed day's never
+    change, so they are worked out once per language."""
     day = uptime.Day(on, covered, dict(durations))
-    label = on.strftime("%b %-d, %Y")
+    label = day_label(on)
     if not day.has_data:
-        return "nodata", f"{label}: no data"
+        return "nodata", _("%(day)s: no data", day=label)
     worst = day.worst
-    notes = ", ".join(f"{LABELS['component'][s]} {m} min" for s, m in day.notes)
     value = uptime.format_percent(day.percent)
-    title = f"{label}: {value} uptime" + (f" ({notes})" if notes else ", no incidents")
+    if day.notes:
+        notes = _(", ").join(
+            _("%(status)s %(minutes)s min", status=LABELS["component"][s], minutes=number(m))
+            for s, m in day.notes
+        )
+        title = _("%(day)s: %(percent)s uptime (%(notes)s)", day=label, percent=value, notes=notes)
+    else:
+        title = _("%(day)s: %(percent)s uptime, no incidents", day=label, percent=value)
     return str(worst) if worst else "operational", title
 
 
@@ -69,10 +77,14 @@ _bars: dict[tuple[Any, ...], Markup] = {}
 
 def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
     """The component's 90-day bar, rendered again only when a day of it reads differently."""
+    language = _language()
     key = (
+        language,
         component.name,
         uptime.format_percent(up.percent),
-        tuple(_day_strings(d.day, d.covered, tuple(d.durations.items())) for d in up.days),
+        tuple(
+            _day_strings(d.day, d.covered, tuple(d.durations.items()), language) for d in up.days
+        ),
     )
     bar = _bars.get(key)
     if bar is None:
@@ -90,8 +102,12 @@ def duration(incident: Incident) -> str:
     minutes = max(1, round((end - incident.started_at).total_seconds() / 60))
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
-    return " ".join(p for p in parts if p and not (p == "0 min" and (days or hours)))
+    parts = [
+        _("%(n)s d", n=number(days)) if days else "",
+        _("%(n)s h", n=number(hours)) if hours else "",
+        _("%(n)s min", n=number(minutes)) if minutes or not (days or hours) else "",
+    ]
+    return " ".join(p for p in parts if p)
 
 
 def asset_versions(static_folder: str) -> dict[str, str]:
@@ -113,6 +129,9 @@ HELPERS = {
     "shown": shown,
     "uptime_rule": uptime.RULE,
     "cached_uptime_bar": uptime_bar,
+    "day_label": day_label,
+    "in_sentence": in_sentence,
+    "month_label": month_label,
 }
 
 
@@ -124,18 +143,46 @@ def templates() -> Environment:
     return env
 
 
-def _context(state: PublicState, status: dict[str, str]) -> dict[str, Any]:
+def _context(state: PublicState, status: dict[str, str], folder: str = "") -> dict[str, Any]:
     return {
         **HELPERS,
         "s": state,
         "status": status,
         "assets": asset_versions(current_app.static_folder or "static"),
+        "folder": folder,
+        "prefix": f"/{folder}" if folder else "",
+        "lang_query": f"?lang={folder}" if folder else "",
     }
 
 
-# Rendered incident pages of this process, by incident id: most incidents are long over,
-# and a page is rendered again only when something it shows has changed.
-_incident_pages: dict[str, tuple[tuple[Any, ...], bytes]] = {}
+def copies(state: PublicState) -> list[tuple[str, str]]:
+    """(language, folder) of each copy of the HTML: the page's default language at the
+    root, and every shipped language under its own code (``de/…``)."""
+    default = state.page.default_language if state.page.default_language in LANGUAGES else DEFAULT
+    return [(default, ""), *((code, code) for code in LANGUAGES)]
+
+
+def in_every_language(
+    state: PublicState, status: dict[str, str], render: Callable[[dict[str, Any]], dict[str, bytes]]
+) -> dict[str, bytes]:
+    """``render``'s pages (paths relative to the site's root) once per copy, each in its
+    language and folder."""
+    files: dict[str, bytes] = {}
+    for language, folder in copies(state):
+        with speaking(language):
+            for path, data in render(_context(state, status, folder)).items():
+                files[f"{folder}/{path}" if folder else path] = data
+    return files
+
+
+def folders(state: PublicState) -> list[str]:
+    """The path prefix of each copy of the HTML, for files that left the site."""
+    return [f"{folder}/" if folder else "" for _, folder in copies(state)]
+
+
+# Rendered incident pages of this process, by folder and incident id: most incidents are
+# long over, and a page is rendered again only when something it shows has changed.
+_incident_pages: dict[tuple[str, str], tuple[tuple[Any, ...], bytes]] = {}
 
 
 def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
@@ -174,41 +221,46 @@ def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
 
 def forget_except(kept: set[str]) -> None:
     """Drop the rendered pages of incidents no longer on the site."""
-    for gone in _incident_pages.keys() - kept:
+    for gone in [key for key in _incident_pages if key[1] not in kept]:
         del _incident_pages[gone]
 
 
 def page_context(state: PublicState, status: dict[str, str]) -> dict[str, Any]:
-    """What every page template is rendered with."""
+    """What every page template is rendered with (the copy at the root)."""
     return _context(state, status)
 
 
 def index_page(context: dict[str, Any]) -> bytes:
-    return templates().get_template("public/index.html").render(context).encode()
+    return templates().get_template("public/index.html").render(context, path="/").encode()
 
 
 def incident_pages(context: dict[str, Any], incidents: list[Incident]) -> dict[str, bytes]:
     """The permalink page of each of ``incidents``."""
     state: PublicState = context["s"]
     incident_page = templates().get_template("public/incident.html")
-    site = (state.page.name, state.base_url, tuple(context["assets"].items()))
+    folder = context["folder"]
+    site = (_language(), state.page.name, state.base_url, tuple(context["assets"].items()))
     files = {}
     for incident in incidents:
         key = (site, incident_fingerprint(incident, state.at))
-        html = _incident_pages.get(incident.id)
+        html = _incident_pages.get((folder, incident.id))
         if html is None or html[0] != key:
             # Its own "last updated", so the page keeps its bytes (and ETag) until it changes.
             page = incident_page.render(
-                context, incident=incident, page_updated=incident.updated_at
+                context,
+                incident=incident,
+                page_updated=incident.updated_at,
+                path=f"/incidents/{incident.id}",
             )
-            html = _incident_pages[incident.id] = (key, page.encode())
+            html = _incident_pages[(folder, incident.id)] = (key, page.encode())
         files[f"incidents/{incident.id}.html"] = html[1]
     return files
 
 
 def history_page(context: dict[str, Any], months: list[Month]) -> bytes:
     """The list of months; each month needs its key and count only."""
-    return templates().get_template("public/history.html").render(context, months=months).encode()
+    page = templates().get_template("public/history.html")
+    return page.render(context, months=months, path="/history").encode()
 
 
 def month_page(context: dict[str, Any], months: list[Month], index: int) -> bytes:
@@ -219,6 +271,7 @@ def month_page(context: dict[str, Any], months: list[Month], index: int) -> byte
         .get_template("public/history_month.html")
         .render(
             context,
+            path=f"/history/{month.key}",
             month=month,
             page_updated=max(i.updated_at for i in month.incidents),
             newer=months[index - 1] if index > 0 else None,

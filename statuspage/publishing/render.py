@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
+from statuspage.i18n import speaking
 from statuspage.lib.clock import iso, now
 from statuspage.models import Component, Page
 from statuspage.publishing import api_v2, calendar, changes, embed, feeds, pages, quarantine
@@ -68,10 +69,18 @@ def head_files(
     status = api_v2.status_doc(state)
     files = {f"api/v2/{name}": _json(doc) for name, doc in api_v2.documents(state).items()}
     files["widget.json"] = _json(embed.widget_doc(state))
-    context = pages.page_context(state, status)
-    files["index.html"] = pages.index_page(context)
-    files["history.html"] = pages.history_page(context, months)
-    files.update(feeds.site_feeds(state, contents, entries))
+    files.update(
+        pages.in_every_language(
+            state,
+            status,
+            lambda context: {
+                "index.html": pages.index_page(context),
+                "history.html": pages.history_page(context, months),
+            },
+        )
+    )
+    with speaking(state.page.default_language):
+        files.update(feeds.site_feeds(state, contents, entries))
     files.update(embed.documents(state))
     files.update(calendar.documents(state))
     static = Path(current_app.static_folder or "static")
@@ -85,12 +94,22 @@ def render_state(state: PublicState) -> dict[str, bytes]:
     months = state.months()
     contents, entries = feeds.Contents(state), feeds.entries(state.everything)
     files = head_files(state, months, contents, entries)
-    context = pages.page_context(state, api_v2.status_doc(state))
-    files.update(pages.incident_pages(context, state.everything))
+    files.update(
+        pages.in_every_language(
+            state,
+            api_v2.status_doc(state),
+            lambda context: {
+                **pages.incident_pages(context, state.everything),
+                **{
+                    f"history/{month.key}.html": pages.month_page(context, months, index)
+                    for index, month in enumerate(months)
+                },
+            },
+        )
+    )
     pages.forget_except({i.id for i in state.everything})
-    for index, month in enumerate(months):
-        files[f"history/{month.key}.html"] = pages.month_page(context, months, index)
-    files.update(feeds.component_documents(state, contents, entries))
+    with speaking(state.page.default_language):
+        files.update(feeds.component_documents(state, contents, entries))
     return files
 
 
@@ -179,15 +198,18 @@ def _incremental(
     files = head_files(shown, months, contents, entries)
     changed = [i for i in shown.everything if i.id in found.incidents]
     status = api_v2.status_doc(shown)
-    context = pages.page_context(shown, status)
-    files.update(pages.incident_pages(context, changed))
 
     dirty = {previous.incidents.get(i) for i in found.incidents} | {
         months_of[i] for i in found.incidents
     }
     before = sorted(previous.months, reverse=True)
     dirty |= _moved_neighbours(before, [m.key for m in months])
-    removed = {f"history/{key}.html" for key in set(before) - counts.keys()}
+    removed = {
+        f"{folder}history/{key}.html"
+        for key in set(before) - counts.keys()
+        for folder in pages.folders(shown)
+    }
+    redo: list[int] = []
     for index, month in enumerate(months):
         if month.key in dirty:
             members = [i for i, key in months_of.items() if key == month.key]
@@ -196,15 +218,29 @@ def _incremental(
                 month_key(i) != month.key for i in month.incidents
             ):
                 raise Unfollowable(f"month {month.key} changed while it was read")
-            files[f"history/{month.key}.html"] = pages.month_page(context, months, index)
+            redo.append(index)
+    files.update(
+        pages.in_every_language(
+            shown,
+            status,
+            lambda context: {
+                **pages.incident_pages(context, changed),
+                **{
+                    f"history/{months[i].key}.html": pages.month_page(context, months, i)
+                    for i in redo
+                },
+            },
+        )
+    )
 
     for component in shown.components:
         if component.id in found.components | back:
-            files.update(
-                feeds.component_feeds(
-                    shown, contents, component, feeds.component_entries(entries, component.id)
+            with speaking(shown.page.default_language):
+                files.update(
+                    feeds.component_feeds(
+                        shown, contents, component, feeds.component_entries(entries, component.id)
+                    )
                 )
-            )
 
     manifest = Manifest(
         version=previous.version,

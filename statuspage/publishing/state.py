@@ -9,6 +9,7 @@ from functools import cached_property
 from itertools import groupby
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm import selectinload
 
 from statuspage.extensions import db
@@ -114,11 +115,12 @@ class PublicState:
         stamps += [u.updated_at for u in self.third_party]
         return max(stamps)
 
-    @cached_property
+    @property
     def title(self) -> str:
-        """ "Acme status", or just the page name when it already says so."""
+        """ "Acme status", or just the page name when it already says so (in the language
+        being rendered, so not cached)."""
         name = self.page.name
-        return name if "status" in name.lower() else f"{name} status"
+        return name if "status" in name.lower() else gettext("%(name)s status", name=name)
 
     @cached_property
     def recent_incidents(self) -> list[Incident]:

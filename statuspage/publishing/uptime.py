@@ -13,6 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from babel import Locale
+from babel.numbers import format_percent as babel_percent
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from statuspage.extensions import db
@@ -22,9 +27,9 @@ log = logging.getLogger(__name__)
 
 DAYS = 90
 WEIGHTS = {ComponentStatus.MAJOR_OUTAGE: 1.0, ComponentStatus.PARTIAL_OUTAGE: 0.3}
-RULE = (
+RULE = _l(
     "Uptime is the share of each day without outage: a major outage counts fully as down "
-    "time, a partial outage counts as 30% down time, and degraded performance or scheduled "
+    "time, a partial outage counts as 30 percent down time, and degraded performance or scheduled "
     "maintenance does not count. Days before a component was added have no data."
 )
 # Which status colours a day's bar: the worst one the day saw.
@@ -92,8 +97,11 @@ def percent(down: float, covered: float) -> float | None:
 def format_percent(value: float | None) -> str:
     """Two decimals, rounded down, so any down time never shows as a perfect 100 %."""
     if value is None:
-        return "no data"
-    return f"{int(value * 100) / 100:.2f}%"
+        return _("no data")
+    locale = get_locale() or Locale.parse("en")
+    # The locale's own percent pattern ("#,##0%", "#,##0 %", "%#,##0"), with two decimals.
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.00", 1)
+    return babel_percent(int(value * 100) / 10000, pattern, locale=locale)
 
 
 def window_start(at: datetime, days: int = DAYS) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -11,13 +12,13 @@ from statuspage.listening.inbox import MAX_REPORT
 
 class ReportForm(FlaskForm):
     text = TextAreaField(
-        "What is wrong?",
-        validators=[DataRequired("Describe what is wrong."), Length(max=MAX_REPORT)],
-        description="What you tried, what happened, and when.",
+        _l("What is wrong?"),
+        validators=[DataRequired(_l("Describe what is wrong.")), Length(max=MAX_REPORT)],
+        description=_l("What you tried, what happened, and when."),
     )
-    component = SelectField("Which part is affected?", choices=[], validate_choice=False)
+    component = SelectField(_l("Which part is affected?"), choices=[], validate_choice=False)
     email = EmailField(
-        "Your email (optional)",
+        _l("Your email (optional)"),
         validators=[Optional(), Length(max=254)],
-        description="Only to follow up on this report; never shown or shared.",
+        description=_l("Only to follow up on this report; never shown or shared."),
     )

@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from statuspage import i18n
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.listening import inbox
@@ -17,6 +19,7 @@ from statuspage.reports.forms import ReportForm
 from statuspage.subscriptions.limits import limiter
 
 bp = Blueprint("reports", __name__)
+bp.before_request(i18n.page_language)
 
 MAX_BODY = 64 * 1024  # a report is a few paragraphs; anything far larger is not one
 
@@ -56,7 +59,7 @@ def _components() -> list[tuple[str, str]]:
     rows = db.session.scalars(
         db.select(Component).where(Component.showcase.is_(True)).order_by(Component.position)
     )
-    return [("", "Not sure, or something else")] + [(c.id, c.display_name) for c in rows]
+    return [("", _("Not sure, or something else"))] + [(c.id, c.display_name) for c in rows]
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -86,23 +89,25 @@ def report() -> ResponseReturnValue:
 def thanks() -> ResponseReturnValue:
     return _message(
         200,
-        "Thank you",
-        "Your report reached the team. If you left an email address, we will follow up there.",
+        _("Thank you"),
+        _("Your report reached the team. If you left an email address, we will follow up there."),
     )
 
 
 @bp.errorhandler(CSRFError)
 def _expired(_error: CSRFError) -> ResponseReturnValue:
     return _message(
-        400, "Form expired", "The form was not sent from this page or has expired; reload it."
+        400,
+        _("Form expired"),
+        _("The form was not sent from this page or has expired; reload it."),
     )
 
 
 @bp.errorhandler(413)
 def _too_large(_error: Exception) -> ResponseReturnValue:
-    return _message(413, "Report too large", "Please keep a report to a few paragraphs.")
+    return _message(413, _("Report too large"), _("Please keep a report to a few paragraphs."))
 
 
 @bp.errorhandler(429)
 def _too_many(_error: Exception) -> ResponseReturnValue:
-    return _message(429, "Too many reports", "Please try again in a few minutes.")
+    return _message(429, _("Too many reports"), _("Please try again in a few minutes."))

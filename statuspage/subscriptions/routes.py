@@ -13,7 +13,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from statuspage import i18n
 from statuspage.errors import ValidationError
 from statuspage.extensions import csrf, db
 from statuspage.lib.crypto import LinkError
@@ -23,8 +26,9 @@ from statuspage.subscriptions.forms import ManageForm, SubscribeForm
 from statuspage.subscriptions.limits import limiter, subscribe_limit
 
 bp = Blueprint("subscriptions", __name__)
+bp.before_request(i18n.page_language)
 
-ACCEPTED = (
+ACCEPTED = _l(
     "If this address can receive mail, a confirmation link is on its way. "
     "Nothing is sent until it is confirmed."
 )
@@ -55,7 +59,9 @@ def _unsubscribe_path(subscriber: Subscriber) -> str:
 
 
 def _invalid_link(exc: LinkError) -> ResponseReturnValue:
-    return _page("message.html", 404, title="Link not valid", message=f"Sorry, {exc}.")
+    return _page(
+        "message.html", 404, title=_("Link not valid"), message=_("Sorry, %(reason)s.", reason=exc)
+    )
 
 
 @bp.after_request
@@ -86,7 +92,7 @@ def subscribe() -> ResponseReturnValue:
             except service.Unavailable:
                 available = False
             else:
-                return _page("message.html", title="Check your inbox", message=ACCEPTED)
+                return _page("message.html", title=_("Check your inbox"), message=ACCEPTED)
         return _page(
             "subscribe.html", 422, form=form, groups=_groups(), chosen=chosen, available=available
         )
@@ -129,7 +135,10 @@ def too_many(error: Any) -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         return _json_error(429, "too many requests; try again later")
     return _page(
-        "message.html", 429, title="Too many requests", message="Please try again in a minute."
+        "message.html",
+        429,
+        title=_("Too many requests"),
+        message=_("Please try again in a minute."),
     )
 
 
@@ -147,8 +156,8 @@ def confirm(token: str) -> ResponseReturnValue:
         return jsonify({"status": "confirmed"})
     return _page(
         "message.html",
-        title="Subscription confirmed",
-        message="You will hear about incidents as they are posted.",
+        title=_("Subscription confirmed"),
+        message=_("You will hear about incidents as they are posted."),
         manage_url=url_for("subscriptions.manage", token=links.token(subscriber, links.MANAGE)),
     )
 
@@ -209,6 +218,6 @@ def unsubscribe(token: str) -> ResponseReturnValue:
     service.unsubscribe(subscriber)
     return _page(
         "message.html",
-        title="Unsubscribed",
-        message="You will not receive further updates. Nothing about you is kept.",
+        title=_("Unsubscribed"),
+        message=_("You will not receive further updates. Nothing about you is kept."),
     )

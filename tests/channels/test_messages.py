@@ -14,6 +14,7 @@ from statuspage.messages import (
     fit,
     mastodon_length,
     plain_text,
+    render,
     x_length,
 )
 from statuspage.models import ComponentStatus, Impact, IncidentStatus
@@ -156,3 +157,34 @@ def test_signatures_bind_the_body_and_the_time():
     assert not verify_webhook_signature("whsec_x", header, b'{"a":2}')
     assert not verify_webhook_signature("whsec_x", header.replace("t=17", "t=18"), b'{"a":1}')
     assert not verify_webhook_signature("whsec_x", "garbage", b"{}")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "de",
+            [
+                "Ursache gefunden: Elevated error rates",
+                "Kritische Auswirkungen",
+                "(Schwerer Ausfall)",
+                "24. Nov. 2026",
+            ],
+        ),
+        ("ja", ["原因特定: Elevated error rates", "致命的な影響", "2026年11月24日 14:30 UTC"]),
+        ("ar", ["تم تحديد السبب: Elevated error rates", "تأثير حرج", "14:30 UTC"]),
+    ],
+)
+def test_posts_speak_the_page_language_and_keep_the_operators_words(app, language, words):
+    text = fit("x", facts(language=language), 280, x_length)
+    assert x_length(text) <= 280 and text.endswith(URL)
+    for word in words:
+        assert word in text
+    assert "The cause is a bad deploy." in text  # as the operator wrote it
+    email = render("email", facts(language="fr"), unsubscribe_url="u", manage_url="m")
+    assert "Composants concernés :" in email and "Se désabonner : u" in email
+    html = render("email.html", facts(language="ar"), unsubscribe_url="u", manage_url="m")
+    assert '<html lang="ar" dir="rtl">' in html
+    # Operators' alerts stay English whatever the page speaks.
+    alert = render("alert", facts(language="de"), text="Overdue", admin_url="a")
+    assert "(Identified)" in alert

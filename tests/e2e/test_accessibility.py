@@ -154,3 +154,47 @@ def test_public_and_admin_pages_pass_axe(app, story, scheme):
         context.close()
     failing = {path: problems for path, problems in found.items() if problems}
     assert not failing, "\n".join(f"{p}: {v}" for p, vs in failing.items() for v in vs)
+
+
+@pytest.mark.browser
+def test_the_language_switcher_works_and_every_language_passes_axe(app, story):
+    """The visible switcher moves the reader between languages on the same page, and the
+    right-to-left page is as accessible as the others."""
+    found: dict[str, list[str]] = {}
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.goto(base + f"/incidents/{story['open']}")
+        page.get_by_role("navigation", name="Language").get_by_role("link", name="Deutsch").click()
+        page.wait_for_url(base + f"/de/incidents/{story['open']}")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.get_by_role("heading", name="Updates").is_visible()
+        assert page.get_by_text("Payments are failing").first.is_visible()  # as written
+        found["de"] = violations(page)
+        switcher = page.get_by_role("navigation", name="Sprache")
+        assert switcher.get_by_role("link", name="Deutsch").get_attribute("aria-current") == "page"
+        switcher.get_by_role("link", name="العربية").click()
+        page.wait_for_url(base + f"/ar/incidents/{story['open']}")
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        # Logical properties: the timeline's rule sits on the reading side, the right.
+        side = page.locator(".timeline > li").first.evaluate(
+            "el => [getComputedStyle(el).borderRightWidth, getComputedStyle(el).borderLeftWidth]"
+        )
+        assert side == ["2px", "0px"]
+        found["ar"] = violations(page)
+        page.get_by_role("navigation", name="اللغة").get_by_role("link", name="日本語").click()
+        page.wait_for_url(base + f"/ja/incidents/{story['open']}")
+        found["ja"] = violations(page)
+        page.goto(base + "/subscribe?lang=ar")
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert page.get_by_role("heading", name="اشترك في التحديثات").is_visible()
+        found["subscribe ar"] = violations(page)
+        context.close()
+        german = browser.new_context(locale="de-DE")
+        page = german.new_page()
+        page.goto(base + "/")
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.get_by_role("heading", name="Aktuelle Störungen").is_visible()
+        german.close()
+    failing = {path: problems for path, problems in found.items() if problems}
+    assert not failing, "\n".join(f"{p}: {v}" for p, vs in failing.items() for v in vs)

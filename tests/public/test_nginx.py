@@ -116,6 +116,9 @@ def test_nginx_serves_the_snapshot_with_the_same_urls_and_types(app, components,
             ("/history.rss", "application/rss+xml"),
             ("/history.atom", "application/atom+xml"),
             ("/badge.svg", "image/svg+xml"),
+            ("/maintenance.ics", "text/calendar"),
+            ("/de/", "text/html"),
+            (f"/ja/incidents/{incident.id}", "text/html"),
         ]:
             response = http.get(nginx + path, headers={"Accept-Encoding": "identity"})
             assert response.status_code == 200, path
@@ -132,6 +135,10 @@ def test_nginx_serves_the_snapshot_with_the_same_urls_and_types(app, components,
         raw.close()
         etag = http.get(nginx + "/").headers["ETag"]
         assert http.get(nginx + "/", headers={"If-None-Match": etag}).status_code == 304
+        german = http.get(nginx + "/", headers={"Accept-Language": "de-CH, en;q=0.5"})
+        assert '<html lang="de"' in german.text and "Aktuelle Störungen" in german.text
+        assert "Accept-Language" in german.headers["Vary"]
+        assert '<html lang="en"' in http.get(nginx + "/", headers={"Accept-Language": "nl"}).text
         # What the snapshot lacks goes to the app.
         assert http.get(nginx + "/admin/login").status_code == 418
         assert http.post(nginx + "/subscribe").status_code == 418

@@ -18,7 +18,10 @@ from email.policy import SMTP
 from email.utils import formataddr, formatdate
 from typing import Any
 
+from flask_babel import gettext as _
+
 from statuspage.extensions import db
+from statuspage.i18n import speaking
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import (
@@ -404,7 +407,8 @@ class Email(Transport):
         channel = Channel.smtp()
         if channel is None:
             raise DeliveryError("no enabled email channel")
-        page_name = Page.get().name
+        page = Page.get()
+        page_name = page.name
         values: dict[str, Any] = {
             "page_name": page_name,
             "confirm_url": confirm_url(subscriber),
@@ -413,13 +417,17 @@ class Email(Transport):
             "pending": subscriber.pending_filter or {},
             "already": subscriber.is_confirmed,
         }
+        with speaking(page.default_language):
+            subject = _("Confirm your subscription to %(page)s status updates", page=page_name)
+            text = render_file("subscriptions/confirm_email.txt", **values)
+            html = render_file("subscriptions/confirm_email.html", **values)
         with Mailer(channel) as mailer:
             message = build_message(
-                subject=f"Confirm your subscription to {page_name} status updates",
+                subject=subject,
                 sender=mailer.from_header(),
                 to=subscriber.address,
-                text=render_file("subscriptions/confirm_email.txt", **values),
-                html=render_file("subscriptions/confirm_email.html", **values),
+                text=text,
+                html=html,
                 message_id=mailer.message_id(f"confirm-{subscriber.id}-{subscriber.link_nonce}"),
             )
             self._send_one(mailer, message, [subscriber.address])
