@@ -191,6 +191,7 @@ class PageForm(FlaskForm):
     default_language = SelectField(
         "Default language (of the page at /, feeds, posts and emails; readers may choose another)",
         choices=[SelectChoice(code, lang.name) for code, lang in LANGUAGES.items()],
+        validate_choice=False,  # the page settings service names a wrong one
     )
     # Checked against the zone database by the page settings service.
     time_zone = StringField(

@@ -30,7 +30,7 @@ def settings() -> ResponseReturnValue:
                 actor=current_user,
                 name=form.name.data,
                 time_zone=form.time_zone.data,
-                default_language=form.default_language.data,
+                default_language=form.default_language.data or None,
             )
         except ValidationError as exc:
             show_errors(form, exc)

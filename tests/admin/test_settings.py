@@ -40,6 +40,23 @@ def test_an_admin_renames_the_page_and_it_is_published(app, client, cast):
     assert "Acme Cloud Status" in (current / "history.rss").read_text()
 
 
+def test_an_admin_sets_the_default_language(app, client, cast):
+    sign_in(client, "alice@example.com")
+    token = csrf_token(client, "/admin/settings")
+    form = {"csrf_token": token, "name": "Acme", "time_zone": "Etc/UTC"}
+    refused = client.post("/admin/settings", data={**form, "default_language": "xx"})
+    assert refused.status_code == 422 and b"must be one of en, de, fr, es, ja, ar" in refused.data
+    assert page_row().default_language == "en"
+    assert (
+        client.post("/admin/settings", data={**form, "default_language": "ja"}).status_code == 302
+    )
+    assert page_row().default_language == "ja"
+    current = publish()
+    assert '<html lang="ja" dir="ltr">' in (current / "index.html").read_text()
+    assert "すべてのシステムが正常に稼働しています" in (current / "index.html").read_text()
+    assert '<html lang="en" dir="ltr">' in (current / "en" / "index.html").read_text()
+
+
 @pytest.mark.parametrize(
     "data, field",
     [

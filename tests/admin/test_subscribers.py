@@ -32,10 +32,14 @@ def upload(client, data: bytes):
     token = csrf_token(client, "/admin/subscribers")
     boundary = "----subscribers-csv"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="s.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return client.post(
         "/admin/subscribers/import",
         data=body,
