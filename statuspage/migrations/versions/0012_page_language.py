@@ -1,7 +1,7 @@
 """the page's default language
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-28 11:00:00
 
 The language of the page at "/", of feeds, social posts and emails; readers choose any
@@ -11,8 +11,8 @@ shipped language on the page itself.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
