@@ -332,16 +332,17 @@ def publish_requests() -> int:
 
 @shared_task(name="workers.tasks.maintenance_tick")
 def maintenance_tick() -> dict[str, list[str]]:
-    """Start and complete scheduled maintenances whose time has come."""
+    """Start and complete scheduled maintenances whose time has come, and send the
+    advance notices due."""
     report = maintenance.tick(now())
-    return {"started": report.started, "completed": report.completed}
+    return {"started": report.started, "completed": report.completed, "noticed": report.noticed}
 
 
 @shared_task(name="workers.tasks.cadence_reminders")
 def cadence_reminders() -> dict[str, list[str]]:
     """Flag incidents whose next update is due soon (reminder) or past due (overdue)."""
     report = cadence.run(now())
-    return {"reminded": report.reminded, "overdue": report.overdue}
+    return {"reminded": report.reminded, "overdue": report.overdue, "repeated": report.repeated}
 
 
 @shared_task(name="workers.tasks.send_confirmation", acks_late=True)

@@ -230,6 +230,16 @@ for _impact in INCIDENT_IMPACTS:
         )
 
 
+class NoticesForm(FlaskForm):
+    # Parsed by statuspage.incidents.notices, which names what it cannot read.
+    offsets = StringField(
+        "Advance notices before a maintenance starts",
+        validators=[Length(max=100)],
+        description="Times before the start, such as “24h, 1h” (d, h and m; empty for none). "
+        "Subscribers and the announcing channels are reminded at each.",
+    )
+
+
 class TemplateForm(FlaskForm):
     name = StringField("Template name", validators=line_rules())
     title = StringField("Incident title", validators=line_rules())

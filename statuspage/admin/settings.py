@@ -9,11 +9,11 @@ from flask_login import current_user
 
 from statuspage import two_factor
 from statuspage.admin.access import require
-from statuspage.admin.forms import CadenceForm, PageForm, TwoFactorRolesForm
+from statuspage.admin.forms import CadenceForm, NoticesForm, PageForm, TwoFactorRolesForm
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
-from statuspage.incidents import intervals
+from statuspage.incidents import intervals, notices
 from statuspage.models import Page, Role
 from statuspage.page_settings import time_zones, update_page
 
@@ -46,6 +46,7 @@ def _page(  # type: ignore[no-untyped-def]
     status: int,
     roles_form: TwoFactorRolesForm | None = None,
     cadence_form: CadenceForm | None = None,
+    notices_form: NoticesForm | None = None,
 ):
     if roles_form is None:
         roles_form = TwoFactorRolesForm(roles=sorted(two_factor.required_roles()))
@@ -54,6 +55,8 @@ def _page(  # type: ignore[no-untyped-def]
         form=form,
         roles_form=roles_form,
         cadence_form=cadence_form or _cadence_form(),
+        notices_form=notices_form
+        or NoticesForm(data={"offsets": notices.offsets_text(notices.offsets())}),
         page=Page.get(),
         zones=time_zones(),
     ), status
@@ -98,3 +101,19 @@ def two_factor_roles() -> ResponseReturnValue:
         flash("Second factor requirement saved.", "ok")
         return redirect(url_for("admin.settings"))
     return _page(PageForm(obj=Page.get()), UNPROCESSABLE, form)
+
+
+@bp.post("/settings/notices")
+@require(Role.ADMIN)
+def maintenance_notices() -> ResponseReturnValue:
+    """When subscribers and channels are reminded of a maintenance before it starts."""
+    form = NoticesForm()
+    if form.validate_on_submit():
+        try:
+            notices.save_offsets(actor=current_user, text=form.offsets.data or "")
+        except ValidationError as exc:
+            form.offsets.errors = list(exc.errors.values())
+        else:
+            flash("Maintenance notices saved.", "ok")
+            return redirect(url_for("admin.settings"))
+    return _page(PageForm(obj=Page.get()), UNPROCESSABLE, notices_form=form)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
-from statuspage.incidents import workflow
+from statuspage.incidents import notices, workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.service import Errors, snapshot, write_update
 from statuspage.lib.clock import now
@@ -269,10 +269,12 @@ def complete(incident_id: str) -> bool:
 class TickReport:
     started: list[str] = field(default_factory=list)
     completed: list[str] = field(default_factory=list)
+    noticed: list[str] = field(default_factory=list)
 
 
 def tick(at: datetime | None = None) -> TickReport:
-    """Make every transition whose time has come (``at`` defaults to the clock's now)."""
+    """Make every transition whose time has come and send the advance notices due (``at``
+    defaults to the clock's now)."""
     at = at or now()
     report = TickReport()
     to_start = db.session.scalars(
@@ -299,6 +301,7 @@ def tick(at: datetime | None = None) -> TickReport:
     ).all()
     db.session.commit()
     report.completed = [i for i in to_complete if complete(i)]
+    report.noticed = notices.send_due(at)
     return report
 
 

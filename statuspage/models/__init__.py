@@ -43,6 +43,7 @@ from statuspage.models.incidents import (
     IncidentTemplate,
     IncidentUpdate,
     IncidentUpdateRevision,
+    MaintenanceNotice,
 )
 from statuspage.models.integrations import (
     AlertRule,
@@ -62,6 +63,7 @@ from statuspage.models.subscribers import Subscriber, SubscriberKind
 from statuspage.models.upstreams import Upstream, UpstreamComponent
 
 __all__ = [
+    "MaintenanceNotice",
     "AlertRule",
     "AlertStatus",
     "DraftSource",

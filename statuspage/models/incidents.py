@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.extensions import db
@@ -168,3 +178,22 @@ class IncidentTemplate(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
+
+
+class MaintenanceNotice(db.Model):
+    """An advance notice of a maintenance window, sent as its update: one per window start
+    and offset, so a beat that runs twice sends it once and a moved window is told again."""
+
+    __tablename__ = "maintenance_notice"
+    __table_args__ = (
+        UniqueConstraint(
+            "incident_id", "scheduled_for", "offset_minutes", name="uq_maintenance_notice_once"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -28,6 +28,9 @@ class Page(db.Model):
     update_cadence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # An overdue promise is told to the operators again this often until an update is posted.
     overdue_repeat_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # Minutes before a maintenance window starts at which subscribers and the announcing
+    # channels are reminded of it; None keeps the default (24 hours and 1 hour).
+    maintenance_notice_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
 
