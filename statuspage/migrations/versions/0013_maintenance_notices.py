@@ -1,7 +1,7 @@
 """advance notices of maintenance windows: the page's offsets, and one row per notice sent
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-28 13:00:00
 
 ``maintenance_notice`` is unique on (incident, window start, offset): each notice goes out
@@ -13,8 +13,8 @@ from alembic import op
 
 import statuspage.models.types
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
