@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from flask import current_app
 
 from statuspage.extensions import db
-from statuspage.lib.crypto import LinkError, read_link, sign_link
+from statuspage.lib.crypto import LinkError, read_link, sign_link, sign_links
 from statuspage.models import Subscriber
 
 CONFIRM = "confirm"
@@ -43,8 +43,8 @@ def mailing_links(recipients: Iterable[tuple[int, str]]) -> Iterator[tuple[str, 
     many thousands signs once per recipient and reads the settings once."""
     base = current_app.config["BASE_URL"]
     manage, unsubscribe = f"{base}/subscribe/manage/", f"{base}/unsubscribe/"
-    for subscriber_id, nonce in recipients:
-        signed = sign_link(MANAGE, [subscriber_id, nonce])
+    payloads = ([subscriber_id, nonce] for subscriber_id, nonce in recipients)
+    for signed in sign_links(MANAGE, payloads):
         yield manage + signed, unsubscribe + signed
 
 

@@ -45,7 +45,8 @@ def test_subscribers_get_text_and_html_with_one_click_unsubscribe(
         [f"all{n}@example.net" for n in range(7)] + ["api@example.net"]
     )
     assert smtp.to("web@example.net") == [] and smtp.to("pending@example.net") == []
-    assert len({m.peer for m in smtp.mails}) == len(mailboxes)  # one connection per batch
+    assert len(mailboxes) == 3
+    assert len({m.peer for m in smtp.mails}) == 1  # the batches share one connection
 
     mail = smtp.to("api@example.net")[0]
     message = mail.message
@@ -102,13 +103,25 @@ class EnvelopeRecorder:
 
     def __init__(self, *, eight_bit: bool) -> None:
         self.envelopes: list = []
+        self.peers: list[tuple] = []  # the client's address of each envelope's connection
         self.port = free_port()
-        self.controller = Controller(
-            self, hostname="127.0.0.1", port=self.port, decode_data=not eight_bit
+        self.eight_bit = eight_bit
+        self.controller = self.listen()
+
+    def listen(self) -> Controller:
+        return Controller(
+            self, hostname="127.0.0.1", port=self.port, decode_data=not self.eight_bit
         )
+
+    def restart(self) -> None:
+        """Stop and listen again on the same port: every open connection is dropped."""
+        self.controller.stop()
+        self.controller = self.listen()
+        self.controller.start()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
         self.envelopes.append(envelope)
+        self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     def messages(self) -> dict[str, tuple[EmailMessage, bytes, list[str]]]:
@@ -246,3 +259,36 @@ def test_a_line_break_stored_in_a_name_never_breaks_the_subject(app, components,
     (mail,) = wired["smtp"].to("reader@example.net")
     assert mail.message["Subject"] == "[Status] Investigating: Outage Bcc: x@evil.example"
     assert mail.message["Bcc"] is None and mail.recipients == ["reader@example.net"]
+
+
+def test_a_connection_the_server_dropped_between_batches_is_opened_again(
+    app, components, wired, monkeypatch
+):
+    monkeypatch.setitem(outbox.BATCH_SIZES, SubscriberKind.EMAIL, 2)
+    recorder = EnvelopeRecorder(eight_bit=True)
+    recorder.controller.start()
+    try:
+        channel = connect(wired, "smtp")["smtp"]
+        channel.config = {**channel.config, "port": recorder.port}
+        db.session.commit()
+        addresses = [f"reader{n}@example.net" for n in range(6)]
+        for address in addresses:
+            add_subscriber(SubscriberKind.EMAIL, address)
+        open_incident()
+        heads = {}
+        for row in rows("email"):
+            heads.setdefault(row.mailbox, row)
+        *before, last = heads.values()
+        assert len(before) >= 2
+        for head in before:
+            deliver(head)
+        earlier = list(recorder.peers)
+        assert len(set(earlier)) == 1  # one connection for every batch so far
+        recorder.restart()  # the session kept for the next batch is cut
+        deliver(last)
+        assert {r.state for r in rows("email")} == {DeliveryState.SENT}
+        assert sorted(r for e in recorder.envelopes for r in e.rcpt_tos) == addresses
+        later = set(recorder.peers[len(earlier) :])
+        assert len(later) == 1 and not later & set(earlier)
+    finally:
+        recorder.controller.stop()

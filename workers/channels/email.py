@@ -6,10 +6,14 @@ delivery, and RFC 8058 one-click unsubscribe headers.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import re
 import secrets
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from email import quoprimime
 from email.headerregistry import Address
@@ -43,6 +47,7 @@ from workers.channels.base import (
 )
 
 TIMEOUT = 15.0
+IDLE_REUSE = 60.0  # seconds an SMTP session waits for the next batch before it is closed
 LINE_LIMIT = 998  # octets per line without the CRLF (RFC 5322 section 2.1.1)
 # Link placeholders in a batch's rendered text: unique per process, so no operator text
 # contains them.
@@ -61,17 +66,81 @@ def _refusal(code: int, detail: bytes | str, what: str) -> DeliveryError:
     return DeliveryError(f"{what} refused ({code} {text[:200]})", permanent=code >= 500)
 
 
-class Mailer:
-    """One SMTP session, reused for every message of a batch."""
+class Sessions:
+    """SMTP sessions left open between batches, by server and login, so a mailing of many
+    batches logs in once per worker thread instead of once per batch. A session is taken
+    by one batch at a time; one idle longer than ``IDLE_REUSE`` is closed, well before the
+    five minutes a server may wait for a client's next command (RFC 5321 section
+    4.5.3.2.7)."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: dict[tuple, list[tuple[float, smtplib.SMTP]]] = {}
+
+    def take(self, key: tuple) -> smtplib.SMTP | None:
+        with self.lock:
+            stale = self._expire(time.monotonic() - IDLE_REUSE)
+            waiting = self.idle.get(key)
+            session = waiting.pop()[1] if waiting else None
+        for old in stale:
+            _close(old)
+        return session
+
+    def give(self, key: tuple, session: smtplib.SMTP) -> None:
+        with self.lock:
+            self.idle.setdefault(key, []).append((time.monotonic(), session))
+
+    def close_all(self) -> None:
+        with self.lock:
+            stale = self._expire(float("inf"))
+        for old in stale:
+            _close(old, polite=True)
+
+    def _expire(self, before: float) -> list[smtplib.SMTP]:
+        stale = []
+        for key, waiting in list(self.idle.items()):
+            stale += [session for at, session in waiting if at < before]
+            waiting[:] = [(at, session) for at, session in waiting if at >= before]
+            if not waiting:
+                del self.idle[key]
+        return stale
+
+
+def _close(session: smtplib.SMTP, *, polite: bool = False) -> None:
+    try:
+        if polite:
+            session.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    session.close()
+
+
+SESSIONS = Sessions()
+atexit.register(SESSIONS.close_all)
+
+
+class Mailer:
+    """One SMTP session for every message of a batch; with ``reuse`` it comes from and
+    goes back to ``SESSIONS``, checked with a NOOP before its first message (a server may
+    have dropped it while it waited)."""
+
+    def __init__(self, channel: Channel, *, reuse: bool = False) -> None:
         self.channel = channel
         self.config = channel.config
         self.keys = channel_secrets(channel)
         self.sender = self.config["from_address"]
         self.smtp: smtplib.SMTP | None = None
+        self.key: tuple | None = None
+        if reuse:
+            login = hashlib.sha256(repr(sorted(self.keys.items())).encode()).hexdigest()
+            options = ("host", "port", "security", "username")
+            self.key = (channel.id, login, *(self.config.get(name) for name in options))
 
     def __enter__(self) -> Mailer:
+        if self.key is not None:
+            self.smtp = self._reusable()
+            if self.smtp is not None:
+                return self
         host, port = self.config["host"], int(self.config.get("port") or 587)
         security = self.config.get("security") or "starttls"
         try:
@@ -94,13 +163,26 @@ class Mailer:
             raise self.failure(exc) from None
         return self
 
-    def __exit__(self, *_: object) -> None:
-        if self.smtp is not None:
+    def _reusable(self) -> smtplib.SMTP | None:
+        assert self.key is not None
+        while (session := SESSIONS.take(self.key)) is not None:
             try:
-                self.smtp.quit()
+                if session.noop()[0] == 250:
+                    return session
             except (OSError, smtplib.SMTPException):
                 pass
-        self.close()
+            _close(session)
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self.smtp is None:
+            return
+        if self.key is not None and exc_type is None:
+            SESSIONS.give(self.key, self.smtp)
+            self.smtp = None
+            return
+        _close(self.smtp, polite=True)
+        self.smtp = None
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -147,6 +229,7 @@ class Mailer:
             raise _refusal(exc.smtp_code, exc.smtp_error, "message") from None
         except (OSError, smtplib.SMTPException) as exc:
             # Lost mid-message: the server may have taken it; the same Message-ID goes again.
+            self.close()
             raise ConnectionLost(self.failure(exc, unknown_outcome=True)) from None
 
 
@@ -315,7 +398,7 @@ class Email(Transport):
         subject = render("email_subject", facts)
         text = render("email", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
         html = render("email.html", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
-        with Mailer(channel) as mailer:
+        with Mailer(channel, reuse=True) as mailer:
             template = BatchMessage(
                 subject=subject,
                 sender=mailer.from_header(),
