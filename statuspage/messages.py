@@ -22,6 +22,7 @@ from flask import current_app
 from markdown_it import MarkdownIt
 
 from statuspage import labels
+from statuspage.branding import brand
 from statuspage.i18n import speaking
 from statuspage.lib.timefmt import human
 from statuspage.models import (
@@ -75,6 +76,8 @@ class MessageFacts:
     page_name: str = "Status"
     incident_url: str = ""
     language: str = "en"  # the page's default: the fixed words of every public message
+    brand_colour: str | None = None
+    logo_url: str | None = None  # a PNG logo only: mail readers show SVGs poorly
 
     @property
     def status_label(self) -> str:
@@ -131,7 +134,16 @@ def build_facts(update: IncidentUpdate) -> MessageFacts:
         page_name=one_line(page.name),
         incident_url=incident_url(incident.id),
         language=page.default_language or "en",
+        brand_colour=page.brand_colour,
+        logo_url=_logo_url(page),
     )
+
+
+def _logo_url(page: Page) -> str | None:
+    look = brand(page)
+    if not look.logo or not look.logo.endswith(".png"):
+        return None
+    return f"{current_app.config['BASE_URL']}{look.url(look.logo)}"
 
 
 def plain_text(markdown: str) -> str:

@@ -89,6 +89,20 @@ class PasswordChangeForm(ConfirmPasswordForm):
     )
 
 
+class BrandingForm(FlaskForm):
+    logo = FileField("Logo (PNG or SVG, at most 512 KiB; SVGs are cleaned of scripts and links)")
+    remove_logo = BooleanField("Remove the logo")
+    favicon = FileField("Favicon (PNG, ICO or SVG, at most 100 KiB)")
+    remove_favicon = BooleanField("Remove the favicon")
+    brand_colour = StringField(
+        "Brand colour (e.g. #0969da; white text must read on it at WCAG AA contrast)"
+    )
+    footer_links = TextAreaField("Footer links (one “Label | https://…” per line, at most 8)")
+    custom_css = TextAreaField(
+        "Custom CSS (at most 20,000 characters; no @import, and url() only for data: images)"
+    )
+
+
 class TwoFactorRolesForm(FlaskForm):
     roles = SelectMultipleField(
         "Roles that must sign in with a second factor",

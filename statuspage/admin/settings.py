@@ -7,9 +7,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from statuspage import two_factor
+from statuspage import branding, two_factor
 from statuspage.admin.access import require
-from statuspage.admin.forms import CadenceForm, NoticesForm, PageForm, TwoFactorRolesForm
+from statuspage.admin.forms import (
+    BrandingForm,
+    CadenceForm,
+    NoticesForm,
+    PageForm,
+    TwoFactorRolesForm,
+)
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
@@ -47,6 +53,7 @@ def _page(  # type: ignore[no-untyped-def]
     roles_form: TwoFactorRolesForm | None = None,
     cadence_form: CadenceForm | None = None,
     notices_form: NoticesForm | None = None,
+    branding_form: BrandingForm | None = None,
 ):
     if roles_form is None:
         roles_form = TwoFactorRolesForm(roles=sorted(two_factor.required_roles()))
@@ -57,9 +64,48 @@ def _page(  # type: ignore[no-untyped-def]
         cadence_form=cadence_form or _cadence_form(),
         notices_form=notices_form
         or NoticesForm(data={"offsets": notices.offsets_text(notices.offsets())}),
+        branding_form=branding_form or _branding_form(),
         page=Page.get(),
         zones=time_zones(),
     ), status
+
+
+def _branding_form() -> BrandingForm:
+    page = Page.get()
+    links = "\n".join(f"{link['label']} | {link['url']}" for link in page.footer_links or [])
+    return BrandingForm(
+        data={
+            "brand_colour": page.brand_colour,
+            "footer_links": links,
+            "custom_css": page.custom_css,
+        }
+    )
+
+
+@bp.post("/settings/branding")
+@require(Role.ADMIN)
+def branding_settings() -> ResponseReturnValue:
+    """Logo, favicon, colour, footer links and CSS, all checked before any is stored."""
+    form = BrandingForm()
+    if form.validate_on_submit():
+        logo, favicon = form.logo.data, form.favicon.data
+        try:
+            branding.save(
+                actor=current_user,
+                colour=form.brand_colour.data or "",
+                links=form.footer_links.data or "",
+                css=form.custom_css.data or "",
+                logo=logo.read(branding.MAX_LOGO + 1) if logo else None,
+                favicon=favicon.read(branding.MAX_FAVICON + 1) if favicon else None,
+                remove_logo=form.remove_logo.data,
+                remove_favicon=form.remove_favicon.data,
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            flash("Branding saved; the page is being re-published.", "ok")
+            return redirect(url_for("admin.settings"))
+    return _page(PageForm(obj=Page.get()), UNPROCESSABLE, branding_form=form)
 
 
 def _cadence_form() -> CadenceForm:

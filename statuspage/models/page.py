@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statuspage.extensions import db
@@ -21,6 +21,14 @@ class Page(db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Etc/UTC")
     # The language of the page at "/", of feeds, social posts and emails (statuspage.i18n).
     default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Branding (statuspage.branding checks every value before it is stored).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(String(32))
+    favicon: Mapped[bytes | None] = mapped_column(LargeBinary)
+    favicon_type: Mapped[str | None] = mapped_column(String(32))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    footer_links: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    custom_css: Mapped[str | None] = mapped_column(Text)
     # Roles (comma-separated) whose users must sign in with a second factor.
     two_factor_roles: Mapped[str] = mapped_column(String(64), default="")
     # Minutes between promised updates by impact and status ({impact: {status: minutes}});

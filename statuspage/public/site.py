@@ -39,6 +39,8 @@ TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".ics": "text/calendar; charset=utf-8",
     ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
 }

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from jinja2 import Environment
 from markupsafe import Markup
 
+from statuspage.branding import brand
 from statuspage.i18n import DEFAULT, LANGUAGES, speaking
 from statuspage.labels import LABELS, in_sentence
 from statuspage.lib.markdown import render_markdown
@@ -149,6 +150,7 @@ def _context(state: PublicState, status: dict[str, str], folder: str = "") -> di
         "s": state,
         "status": status,
         "assets": asset_versions(current_app.static_folder or "static"),
+        "brand": brand(state.page),
         "folder": folder,
         "prefix": f"/{folder}" if folder else "",
         "lang_query": f"?lang={folder}" if folder else "",
@@ -239,7 +241,13 @@ def incident_pages(context: dict[str, Any], incidents: list[Incident]) -> dict[s
     state: PublicState = context["s"]
     incident_page = templates().get_template("public/incident.html")
     folder = context["folder"]
-    site = (_language(), state.page.name, state.base_url, tuple(context["assets"].items()))
+    site = (
+        _language(),
+        state.page.name,
+        state.base_url,
+        tuple(context["assets"].items()),
+        context["brand"].version,
+    )
     files = {}
     for incident in incidents:
         key = (site, incident_fingerprint(incident, state.at))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from statuspage import branding
 from statuspage.extensions import db
 from statuspage.i18n import speaking
 from statuspage.lib.clock import iso, now
@@ -83,6 +84,7 @@ def head_files(
         files.update(feeds.site_feeds(state, contents, entries))
     files.update(embed.documents(state))
     files.update(calendar.documents(state))
+    files.update(branding.documents(state.page))
     static = Path(current_app.static_folder or "static")
     for name in pages.ASSETS:
         files[f"static/{name}"] = (static / name).read_bytes()

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from statuspage import i18n
+from statuspage.branding import brand
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.listening import inbox
@@ -41,14 +42,15 @@ def _private(response: Response) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'",
     )
     return response
 
 
 def _page(template: str, status: int = 200, **values: Any) -> ResponseReturnValue:
-    return render_template(f"reports/{template}", page=Page.get(), **values), status
+    page = Page.get()
+    return render_template(f"reports/{template}", page=page, brand=brand(page), **values), status
 
 
 def _message(status: int, title: str, message: str) -> ResponseReturnValue:

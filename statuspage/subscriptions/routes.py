@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from statuspage import i18n
+from statuspage.branding import brand
 from statuspage.errors import ValidationError
 from statuspage.extensions import csrf, db
 from statuspage.lib.crypto import LinkError
@@ -51,7 +52,10 @@ def _groups() -> list[tuple[ComponentGroup | None, list[Component]]]:
 
 
 def _page(template: str, status: int = 200, **values: Any) -> ResponseReturnValue:
-    return render_template(f"subscriptions/{template}", page=Page.get(), **values), status
+    page = Page.get()
+    return render_template(
+        f"subscriptions/{template}", page=page, brand=brand(page), **values
+    ), status
 
 
 def _unsubscribe_path(subscriber: Subscriber) -> str:
@@ -71,8 +75,8 @@ def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'",
     )
     return response
 

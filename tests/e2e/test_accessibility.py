@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from statuspage import branding
 from statuspage.incidents import maintenance, service
 from statuspage.integrations import intake, payloads, registry
 from statuspage.lib.clock import now
 from statuspage.models import IntegrationKind
 from statuspage.publishing.snapshot import publish
+from tests.admin.test_branding import png
 from tests.browser import chromium
 from tests.conftest import PASSWORD
 from tests.fakes.fixtures import connect
@@ -83,6 +85,13 @@ def story(app, cast, components, wired) -> dict[str, str]:
     firing = Path(__file__).parent.parent / "fixtures" / "alerts" / "alertmanager_firing.json"
     alerts = payloads.parse(IntegrationKind.ALERTMANAGER, firing.read_bytes())
     (draft,) = intake.receive(integration.id, alerts).drafts
+    branding.save(  # the page as a customer brands it: axe checks it branded
+        actor=None,
+        colour="#0a3069",
+        links="Documentation | https://docs.example.com/\nSupport | https://help.example.com/",
+        css=".banner h1 { letter-spacing: .01em }",
+        logo=png(),
+    )
     publish()
     return {
         "open": open_one.id,

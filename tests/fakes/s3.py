@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,10 +57,12 @@ class S3Server:
         text = requests.get(f"{self.url}/moto-api/recorder/download-recording", timeout=10).text
         requests.post(f"{self.url}/moto-api/recorder/stop-recording", timeout=10)
         found = []
-        for line in text.splitlines():
-            if line.strip():
-                entry = json.loads(line)
-                found.append((entry["method"], urlsplit(entry["url"]).path))
+        # Entries one after another: moto writes each entry and its line break apart, so
+        # under load two entries may share a line; read them as a stream of JSON values.
+        decoder, position = json.JSONDecoder(), 0
+        while (position := re.compile(r"\s*").match(text, position).end()) < len(text):
+            entry, position = decoder.raw_decode(text, position)
+            found.append((entry["method"], urlsplit(entry["url"]).path))
         return found
 
 
