@@ -162,6 +162,7 @@ def load_config() -> dict[str, Any]:
             "STATUSPAGE_ALLOW_PRIVATE_PUBLISH_TARGETS", False
         ),
         "TELEGRAM_API_URL": env_str("STATUSPAGE_TELEGRAM_API_URL", "https://api.telegram.org"),
+        "TWILIO_API_URL": env_str("STATUSPAGE_TWILIO_API_URL", "https://api.twilio.com"),
         "HTTP_TIMEOUT": env_int("STATUSPAGE_HTTP_TIMEOUT", 10),
         "SUBSCRIBE_RATE_LIMIT": env_str(
             "STATUSPAGE_SUBSCRIBE_RATE_LIMIT", "5 per minute;30 per hour"

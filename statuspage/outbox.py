@@ -22,15 +22,16 @@ from statuspage.lib.clock import now
 from statuspage.lib.links import web_url
 from statuspage.models import (
     Channel,
-    ChannelKind,
     Delivery,
     DeliveryState,
     IncidentUpdate,
     SubscriberKind,
     TargetKind,
 )
+from statuspage.models.channels import SUBSCRIBER_KINDS
 from statuspage.models.delivery import PAGE_TARGET_ID
 from statuspage.models.subscribers import fanout_select
+from statuspage.subscriptions.sms_rules import texted
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ UNFINISHED = (
 )
 # Subscriber rows are sent in batches of this many per task (one SMTP connection each).
 # Webhooks first: their batches are fewer and quick, so they are not queued behind mail.
-BATCH_SIZES = {SubscriberKind.WEBHOOK: 100, SubscriberKind.EMAIL: 500}
+# Texts go one API call each, so their batches are small.
+BATCH_SIZES = {SubscriberKind.WEBHOOK: 100, SubscriberKind.EMAIL: 500, SubscriberKind.SMS: 100}
 
 
 def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
@@ -101,7 +103,7 @@ def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:
                 next_attempt_at=at,
             )
             for channel in Channel.announcing()
-            if channel.kind != ChannelKind.EMAIL_SMTP  # it carries subscriber mail instead
+            if channel.kind not in SUBSCRIBER_KINDS  # they carry subscriber mail and texts
             and (chosen is None or channel.id in chosen)
         )
     db.session.add_all(rows)
@@ -138,10 +140,14 @@ def _publish_target_rows(update_row: IncidentUpdate) -> list[Delivery]:
 
 
 def _add_subscriber_rows(update_row: IncidentUpdate) -> list[int]:
-    """Insert the subscriber rows; return one row id per batch mailbox to ring."""
-    smtp = Channel.smtp()
+    """Insert the subscriber rows; return one row id per batch mailbox to ring. Phones
+    hear only of an incident opening and resolving and of maintenance starting."""
+    carriers = {SubscriberKind.EMAIL: Channel.smtp(), SubscriberKind.SMS: Channel.twilio()}
     for kind, size in BATCH_SIZES.items():
-        channel_id = smtp.id if smtp is not None and kind == SubscriberKind.EMAIL else None
+        if kind == SubscriberKind.SMS and not texted(update_row):
+            continue
+        carrier = carriers.get(kind)
+        channel_id = carrier.id if carrier is not None else None
         query = fanout_select(update_row, kind, size, channel_id)
         db.session.execute(insert(Delivery).from_select(query.selected_columns.keys(), query))
     return list(

@@ -171,13 +171,17 @@ def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -
         return
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    sent: list[Delivery] = []
+    sent: list[tuple[Delivery, SendResult]] = []
     failed: list[tuple[Delivery, DeliveryError]] = []
     done: set[int] = set()
 
     def record() -> None:
-        if sent:
-            outbox.record_sent(sent)
+        unnamed = [delivery for delivery, result in sent if not result.external_id]
+        if unnamed:
+            outbox.record_sent(unnamed)
+        for delivery, result in sent:  # a text's message id, kept per row
+            if result.external_id:
+                outbox.record_sent([delivery], result.external_id, result.external_url)
         groups: dict[tuple, tuple[DeliveryError, list[Delivery]]] = {}
         for delivery, exc in failed:
             groups.setdefault(_error_key(exc), (exc, []))[1].append(delivery)
@@ -193,7 +197,7 @@ def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -
             if isinstance(outcome, DeliveryError):
                 failed.append((delivery, outcome))
             else:
-                sent.append(delivery)
+                sent.append((delivery, outcome))
             if len(sent) + len(failed) >= BATCH_COMMIT:
                 record()
     except DeliveryError as exc:

@@ -33,10 +33,12 @@ from statuspage.models.channels import (
     ALERT_KINDS,
     PUBLISH_KINDS,
     SCHEMAS,
+    SUBSCRIBER_KINDS,
     FieldType,
     parse_config,
 )
 from statuspage.publishing import targets
+from statuspage.subscriptions import sms
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +167,7 @@ def _render_form(
             fields=fields,
             channel=channel,
             can_alert=kind in ALERT_KINDS,
-            announces=kind not in PUBLISH_KINDS and kind != ChannelKind.EMAIL_SMTP,
+            announces=kind not in PUBLISH_KINDS and kind not in SUBSCRIBER_KINDS,
             now=now(),
         ),
         status,
@@ -201,6 +203,12 @@ def channels() -> ResponseReturnValue:
         kinds=list(ChannelKind),
         email_subscribers=counts.get(SubscriberKind.EMAIL, 0),
         webhook_subscribers=counts.get(SubscriberKind.WEBHOOK, 0),
+        sms_subscribers=counts.get(SubscriberKind.SMS, 0),
+        texts={
+            c.id: (sms.sent_this_month(c), sms.cap_of(c))
+            for c in rows
+            if c.kind == ChannelKind.TWILIO
+        },
         pending_subscribers=pending,
         now=now(),
     )

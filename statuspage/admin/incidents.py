@@ -30,7 +30,6 @@ from statuspage.incidents.workflow import Conflict, parse_row_id
 from statuspage.lib.clock import now
 from statuspage.models import (
     Channel,
-    ChannelKind,
     ComponentStatus,
     Delivery,
     Incident,
@@ -38,6 +37,7 @@ from statuspage.models import (
     IncidentUpdate,
     Role,
 )
+from statuspage.models.channels import SUBSCRIBER_KINDS
 
 
 def _template_from_query() -> IncidentTemplate | None:
@@ -69,8 +69,9 @@ def new_incident() -> ResponseReturnValue:
 
 
 def announcing_channels() -> list[Channel]:
-    """Channels an operator can pick per update (SMTP carries subscriber mail, not posts)."""
-    return [c for c in Channel.announcing() if c.kind != ChannelKind.EMAIL_SMTP]
+    """Channels an operator can pick per update (SMTP and Twilio carry subscriber mail and
+    texts, not posts)."""
+    return [c for c in Channel.announcing() if c.kind not in SUBSCRIBER_KINDS]
 
 
 def opening(

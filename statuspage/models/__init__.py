@@ -59,6 +59,7 @@ from statuspage.models.integrations import (
 )
 from statuspage.models.metrics import MetricRollup
 from statuspage.models.page import Page
+from statuspage.models.sms import SmsMonth
 from statuspage.models.subscribers import Subscriber, SubscriberKind
 from statuspage.models.upstreams import Upstream, UpstreamComponent
 
@@ -79,6 +80,7 @@ __all__ = [
     "ChannelKind",
     "ChannelThread",
     "OperatorAlert",
+    "SmsMonth",
     "Subscriber",
     "SubscriberKind",
     "AffectedComponent",

@@ -36,6 +36,7 @@ class ChannelKind(StrEnum):
     S3 = "s3"
     TELEGRAM = "telegram"
     BLUESKY = "bluesky"
+    TWILIO = "twilio"
 
     @property
     def label(self) -> str:
@@ -53,6 +54,7 @@ KIND_LABELS = {
     ChannelKind.S3: "S3-compatible bucket",
     ChannelKind.TELEGRAM: "Telegram",
     ChannelKind.BLUESKY: "Bluesky",
+    ChannelKind.TWILIO: "SMS (Twilio)",
 }
 # Kinds that can carry operator alerts (reminders); social accounts are public only.
 ALERT_KINDS = (
@@ -65,12 +67,15 @@ ALERT_KINDS = (
 # Kinds that publish the public site somewhere (one more copy of the snapshot), rather than
 # announce updates: every update reaches them, whatever the operator chose to notify.
 PUBLISH_KINDS = (ChannelKind.S3,)
+# Kinds that carry messages to subscribers rather than post anywhere themselves.
+SUBSCRIBER_KINDS = (ChannelKind.EMAIL_SMTP, ChannelKind.TWILIO)
 
 
 class FieldType(StrEnum):
     TEXT = "text"
     URL = "url"
     INTEGER = "integer"
+    COUNT = "count"
     CHOICE = "choice"
     EMAIL = "email"
     EMAILS = "emails"
@@ -222,6 +227,25 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
         ),
         ConfigField("language", "Language (BCP 47)", required=False, help="e.g. en"),
     ),
+    ChannelKind.TWILIO: (
+        ConfigField("account_sid", "Account SID", help="Starts with AC; Twilio Console → Account."),
+        ConfigField("auth_token", "Auth token", secret=True),
+        ConfigField(
+            "sender",
+            "From",
+            help="The Twilio number texts come from (E.164, e.g. +14155550100) or a "
+            "Messaging Service SID (MG…). Set its incoming-message webhook to "
+            "<base URL>/subscribe/sms/inbound (HTTP POST).",
+        ),
+        ConfigField(
+            "monthly_cap",
+            "Monthly cap",
+            FieldType.COUNT,
+            default=1000,
+            help="At most this many texts a calendar month (UTC), confirmations included; "
+            "beyond it none are sent and the operators are alerted.",
+        ),
+    ),
     ChannelKind.EMAIL_SMTP: (
         ConfigField("host", "SMTP host"),
         ConfigField("port", "Port", FieldType.INTEGER, default=587),
@@ -288,6 +312,14 @@ def _parse_value(spec: ConfigField, raw: str) -> Any:
             raise ValueError("must be a whole number") from None
         if not 0 < value < 65536:
             raise ValueError("must be between 1 and 65535")
+        return value
+    if spec.type == FieldType.COUNT:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not 0 <= value <= 10_000_000:
+            raise ValueError("must be between 0 and 10000000")
         return value
     if spec.type == FieldType.CHOICE and raw not in spec.choices:
         raise ValueError(f"must be one of {', '.join(spec.choices)}")
@@ -411,6 +443,16 @@ class Channel(db.Model):
         )
 
     @classmethod
+    def twilio(cls) -> Channel | None:
+        """The Twilio account subscriber texts go through: the first enabled one."""
+        return db.session.scalars(
+            db.select(cls)
+            .where(cls.enabled.is_(True), cls.kind == ChannelKind.TWILIO)
+            .order_by(cls.id)
+            .limit(1)
+        ).first()
+
+    @classmethod
     def smtp(cls) -> Channel | None:
         """The SMTP server subscriber mail goes through: the first enabled one."""
         return db.session.scalars(
@@ -456,6 +498,7 @@ class AlertKind(StrEnum):
     DRAFT = "draft"  # monitoring alerts opened a draft incident
     ALERTS_RESOLVED = "alerts_resolved"  # the alerts behind a draft or incident resolved
     UPSTREAM = "upstream"  # a followed vendor component changed status
+    SMS_CAP = "sms_cap"  # a Twilio channel reached its monthly cap: texts are held back
 
 
 class OperatorAlert(db.Model):

@@ -1,4 +1,5 @@
-"""People and systems that asked to be told: email addresses and webhook endpoints.
+"""People and systems that asked to be told: email addresses, webhook endpoints and phone
+numbers (SMS).
 
 A subscriber hears about an update only once confirmed (double opt-in) and only for the
 components it follows (none chosen means all). Links in mail are signed with the app's
@@ -41,6 +42,7 @@ from statuspage.models.types import UTCDateTime
 class SubscriberKind(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+    SMS = "sms"
 
 
 def new_nonce() -> str:
@@ -63,7 +65,8 @@ class Subscriber(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[SubscriberKind] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(1024))  # lower-cased email, or endpoint URL
+    # A lower-cased email, an endpoint URL, or an E.164 phone number.
+    address: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     link_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
@@ -95,6 +98,8 @@ class Subscriber(db.Model):
         if self.kind == SubscriberKind.EMAIL:
             local, _, domain = self.address.partition("@")
             return f"{local[:1]}***@{domain}"
+        if self.kind == SubscriberKind.SMS:
+            return f"{self.address[:3]}***{self.address[-2:]}"
         return self.address.split("?", 1)[0][:60]
 
 

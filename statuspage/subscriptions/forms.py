@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField
+from wtforms import EmailField, TelField
 from wtforms.validators import DataRequired, Length
 
 
 class SubscribeForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+
+
+class SmsSubscribeForm(FlaskForm):
+    phone = TelField(
+        _l("Mobile number, with its country code"),
+        validators=[DataRequired(), Length(max=32)],
+    )
 
 
 class ManageForm(FlaskForm):

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from statuspage import i18n
 from statuspage.branding import brand
 from statuspage.errors import ValidationError
 from statuspage.extensions import csrf, db
-from statuspage.lib.crypto import LinkError
-from statuspage.models import Component, ComponentGroup, Page, Subscriber, SubscriberKind
-from statuspage.subscriptions import links, service
-from statuspage.subscriptions.forms import ManageForm, SubscribeForm
+from statuspage.lib.crypto import LinkError, SecretError
+from statuspage.models import Channel, Component, ComponentGroup, Page, Subscriber, SubscriberKind
+from statuspage.subscriptions import links, service, sms
+from statuspage.subscriptions.forms import ManageForm, SmsSubscribeForm, SubscribeForm
 from statuspage.subscriptions.limits import limiter, subscribe_limit
 
 bp = Blueprint("subscriptions", __name__)
@@ -32,6 +34,10 @@ bp.before_request(i18n.page_language)
 ACCEPTED = _l(
     "If this address can receive mail, a confirmation link is on its way. "
     "Nothing is sent until it is confirmed."
+)
+SMS_ACCEPTED = _l(
+    "If this number can receive texts, one is on its way: reply YES to it to confirm. "
+    "Nothing else is sent until you do, and STOP ends it at any time."
 )
 WEBHOOK_ACCEPTED = (
     "A signed subscription.confirm event is on its way to the endpoint; POST to its "
@@ -97,13 +103,65 @@ def subscribe() -> ResponseReturnValue:
                 available = False
             else:
                 return _page("message.html", title=_("Check your inbox"), message=ACCEPTED)
-        return _page(
-            "subscribe.html", 422, form=form, groups=_groups(), chosen=chosen, available=available
-        )
-    status = 200 if available else 503
+        return _subscribe_page(422, form, SmsSubscribeForm(formdata=None), chosen, available)
+    status = 200 if available or service.sms_available() else 503
+    return _subscribe_page(status, form, SmsSubscribeForm(formdata=None), chosen, available)
+
+
+def _subscribe_page(
+    status: int, form: SubscribeForm, sms_form: SmsSubscribeForm, chosen: list[str], available: bool
+) -> ResponseReturnValue:
     return _page(
-        "subscribe.html", status, form=form, groups=_groups(), chosen=chosen, available=available
+        "subscribe.html",
+        status,
+        form=form,
+        sms_form=sms_form,
+        groups=_groups(),
+        chosen=chosen,
+        available=available,
+        sms_available=service.sms_available(),
     )
+
+
+@bp.post("/subscribe/sms")
+@limiter.limit(subscribe_limit)
+def subscribe_sms() -> ResponseReturnValue:
+    form = SmsSubscribeForm()
+    chosen = request.form.getlist("components")
+    if form.validate_on_submit():
+        try:
+            service.subscribe(SubscriberKind.SMS, form.phone.data, chosen)
+        except ValidationError as exc:
+            form.phone.errors = [*form.phone.errors, *exc.errors.values()]
+        except service.Unavailable:
+            pass
+        else:
+            return _page("message.html", title=_("Check your phone"), message=SMS_ACCEPTED)
+    status = 422 if service.sms_available() else 503
+    email_form = SubscribeForm(formdata=None)
+    return _subscribe_page(status, email_form, form, chosen, service.email_available())
+
+
+@bp.post("/subscribe/sms/inbound")
+@csrf.exempt
+def sms_inbound() -> ResponseReturnValue:
+    """Texts phones send to the Twilio number (its "A message comes in" webhook). Only a
+    request signed with the account's auth token over our public URL is believed; the
+    answer is empty TwiML, since Twilio itself answers STOP, START and HELP."""
+    channel = Channel.twilio()
+    try:
+        token = (channel.secrets if channel is not None else {}).get("auth_token")
+    except SecretError:
+        token = None
+    if not token:
+        return _json_error(404, "SMS subscriptions are not available on this page")
+    query = request.query_string.decode()
+    url = current_app.config["BASE_URL"].rstrip("/") + request.path + (f"?{query}" if query else "")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not RequestValidator(token).validate(url, request.form, signature):
+        return _json_error(403, "the request is not signed by the Twilio account")
+    sms.reply_received(request.form.get("From", ""), request.form.get("Body", ""))
+    return Response(str(MessagingResponse()), mimetype="application/xml")
 
 
 def _json_error(status: int, message: str, fields: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -116,22 +174,37 @@ def _json_error(status: int, message: str, fields: dict[str, str] | None = None)
 @csrf.exempt
 @limiter.limit(subscribe_limit)
 def api_subscribe() -> ResponseReturnValue:
-    """``{"email": "…"}`` or ``{"webhook": "https://…"}``, with optional ``components``."""
+    """``{"email": "…"}``, ``{"webhook": "https://…"}`` or ``{"phone": "+…"}``, with
+    optional ``components``."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _json_error(400, "send a JSON object")
-    email, webhook = payload.get("email"), payload.get("webhook")
-    if bool(email) == bool(webhook) or not isinstance(email or webhook, str):
-        return _json_error(422, "give exactly one of email or webhook", {"email": "or webhook"})
-    kind = SubscriberKind.EMAIL if email else SubscriberKind.WEBHOOK
+    given = {field: payload.get(field) for field in _API_KINDS if payload.get(field)}
+    if len(given) != 1 or not isinstance(next(iter(given.values())), str):
+        return _json_error(
+            422, "give exactly one of email, webhook or phone", {"email": "or webhook or phone"}
+        )
+    field, address = next(iter(given.items()))
+    kind = _API_KINDS[field]
     try:
-        service.subscribe(kind, email or webhook, payload.get("components"))
+        service.subscribe(kind, address, payload.get("components"))
     except ValidationError as exc:
         return _json_error(422, "invalid subscription", exc.errors)
-    except service.Unavailable:
-        return _json_error(503, "email subscriptions are not available on this page")
-    message = ACCEPTED if kind == SubscriberKind.EMAIL else WEBHOOK_ACCEPTED
+    except service.Unavailable as exc:
+        return _json_error(503, f"{exc} on this page")
+    message = {
+        SubscriberKind.EMAIL: ACCEPTED,
+        SubscriberKind.SMS: SMS_ACCEPTED,
+        SubscriberKind.WEBHOOK: WEBHOOK_ACCEPTED,
+    }[kind]
     return jsonify({"status": "pending_confirmation", "message": message}), 202
+
+
+_API_KINDS = {
+    "email": SubscriberKind.EMAIL,
+    "webhook": SubscriberKind.WEBHOOK,
+    "phone": SubscriberKind.SMS,
+}
 
 
 @bp.errorhandler(429)

@@ -25,6 +25,7 @@ from statuspage.lib.clock import now
 from statuspage.lib.crypto import new_secret
 from statuspage.models import Channel, Component, Subscriber, SubscriberKind
 from statuspage.models.subscribers import new_nonce
+from statuspage.subscriptions.sms_rules import normalise_phone
 from statuspage.text_rules import check_line, storable
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,16 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 
 
 class Unavailable(Exception):
-    """Email subscriptions need an enabled SMTP channel; without one, none are taken."""
+    """Email subscriptions need an enabled SMTP channel, SMS ones a Twilio channel; without
+    one, none are taken."""
 
 
 def email_available() -> bool:
     return Channel.smtp() is not None
+
+
+def sms_available() -> bool:
+    return Channel.twilio() is not None
 
 
 def normalise_email(raw: str) -> str:
@@ -68,6 +74,8 @@ def normalise(kind: SubscriberKind, raw: str) -> str:
     """The stored form of an address of ``kind``; ValidationError names what is wrong."""
     if kind == SubscriberKind.EMAIL:
         return normalise_email(raw)
+    if kind == SubscriberKind.SMS:
+        return normalise_phone(raw)
     return normalise_webhook(raw)
 
 
@@ -91,12 +99,11 @@ def check_components(component_ids: Sequence[str] | None) -> list[str] | None:
 def subscribe(kind: SubscriberKind, raw_address: str, component_ids: Sequence[str] | None) -> None:
     """Record a subscribe request and queue a confirmation to the address. Raises
     ValidationError for bad input and Unavailable when email cannot be sent at all."""
-    if kind == SubscriberKind.EMAIL:
-        address = normalise_email(raw_address)
-        if not email_available():
-            raise Unavailable("email subscriptions are not available")
-    else:
-        address = normalise_webhook(raw_address)
+    address = normalise(kind, raw_address)
+    if kind == SubscriberKind.EMAIL and not email_available():
+        raise Unavailable("email subscriptions are not available")
+    if kind == SubscriberKind.SMS and not sms_available():
+        raise Unavailable("SMS subscriptions are not available")
     components = check_components(component_ids)
     for _attempt in range(2):  # a concurrent first request may create the row first
         try:

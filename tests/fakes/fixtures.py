@@ -22,6 +22,7 @@ from tests.fakes.smtp import FakeSMTP
 from tests.fakes.teams import FakeTeams
 from tests.fakes.telegram import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.fakes.webhook import FakeReceiver
 from tests.fakes.x import FakeX
 
@@ -42,6 +43,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         "discord": FakeDiscord().start(),
         "telegram": FakeTelegram().start(),
         "bluesky": FakeBluesky().start(),
+        "twilio": FakeTwilio().start(),
     }
     yield servers
     for server in servers.values():
@@ -57,6 +59,7 @@ def wired(app: Flask, fakes: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS": "1",
         "STATUSPAGE_X_API_URL": fakes["x"].url,
         "STATUSPAGE_TELEGRAM_API_URL": fakes["telegram"].url,
+        "STATUSPAGE_TWILIO_API_URL": fakes["twilio"].url,
         "STATUSPAGE_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
     }
     app.config["TEST_ENV"].update(settings)
@@ -64,6 +67,7 @@ def wired(app: Flask, fakes: dict[str, Any]) -> Iterator[dict[str, Any]]:
         ALLOW_PRIVATE_WEBHOOKS=True,
         X_API_URL=fakes["x"].url,
         TELEGRAM_API_URL=fakes["telegram"].url,
+        TWILIO_API_URL=fakes["twilio"].url,
         HTTP_TIMEOUT=HTTP_TIMEOUT,
     )
     fakes["receiver"].secrets[RECEIVER_PATH] = RECEIVER_SECRET
@@ -117,6 +121,12 @@ def connect(fakes: dict[str, Any], *kinds: str) -> dict[str, Channel]:
             ChannelKind.BLUESKY,
             {"handle": bluesky_fake.HANDLE, "service": fakes["bluesky"].url, "language": "en"},
             {"app_password": bluesky_fake.PASSWORD},
+        )
+    if "twilio" in wanted:
+        made["twilio"] = add_channel(
+            ChannelKind.TWILIO,
+            {"account_sid": ACCOUNT_SID, "sender": SENDER, "monthly_cap": 1000},
+            {"auth_token": AUTH_TOKEN},
         )
     if "smtp" in wanted:
         made["smtp"] = add_channel(

@@ -20,6 +20,8 @@ TRANSPORTS: dict[str, str] = {
     "s3": "workers.channels.bucket.Bucket",
     "telegram": "workers.channels.telegram.Telegram",
     "bluesky": "workers.channels.bluesky.Bluesky",
+    "sms": "workers.channels.sms.Sms",
+    "twilio": "workers.channels.sms.Sms",
 }
 
 
