@@ -143,3 +143,9 @@ def test_without_a_twilio_channel_no_phone_is_taken(client, components):
     assert client.post("/api/subscriptions", json={"phone": PHONE}).status_code == 503
     assert text_in(client, "YES").status_code == 404
     assert phones() == []
+
+
+def test_the_phone_form_speaks_the_pages_language(client, twilio):
+    page = client.get("/subscribe?lang=de").get_data(as_text=True)
+    assert "Per SMS abonnieren" in page and "Mobilnummer mit Ländervorwahl" in page
+    assert 'action="/subscribe/sms?lang=de"' in page
