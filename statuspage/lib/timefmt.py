@@ -4,6 +4,7 @@ localise to the reader's zone). Outside a request or a forced locale that is Eng
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_skeleton, format_time
@@ -24,10 +25,20 @@ def human(value: datetime | None) -> str:
     locale = _locale()
     if locale.language == "en":  # the form feeds, posts and emails have always used
         return value.strftime("%b %-d, %Y %H:%M UTC")
-    at = value.astimezone(UTC) if value.tzinfo else value
-    glue = locale.datetime_formats["medium"]
-    text = glue.format(format_time(at, "HH:mm", locale=locale), day(at))
-    return f"{text} UTC"
+    return _human(value.astimezone(UTC) if value.tzinfo else value, str(locale))
+
+
+@lru_cache(maxsize=65536)
+def _human(at: datetime, locale: str) -> str:
+    """Babel parses its patterns on every call; a page shows the same times in every
+    language copy and on several pages, so each is formatted once."""
+    parsed = Locale.parse(locale)
+    glue = parsed.datetime_formats["medium"]
+    moment = glue.format(
+        format_time(at, "HH:mm", locale=parsed),
+        format_skeleton("yMMMd", at, locale=parsed),
+    )
+    return f"{moment} UTC"
 
 
 def day(value: date) -> str:
