@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import nh3
+import regex
 from flask import current_app
 from markdown_it import MarkdownIt
 
@@ -193,6 +194,11 @@ def _with_urls(text: str, plain: Callable[[str], int]) -> int:
         total += plain(text[position : match.start()]) + URL_WEIGHT
         position = match.end()
     return total + plain(text[position:])
+
+
+def graphemes(text: str) -> int:
+    """Length as Bluesky counts it: extended grapheme clusters (an emoji flag is one)."""
+    return len(regex.findall(r"\X", text))
 
 
 def x_length(text: str) -> int:

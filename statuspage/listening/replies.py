@@ -23,7 +23,7 @@ from statuspage.incidents.workflow import CLOSED_STATUSES, Conflict
 from statuspage.lib.clock import now
 from statuspage.lib.timefmt import human
 from statuspage.listening.templates import fill
-from statuspage.messages import X_LIMIT, mastodon_length, x_length
+from statuspage.messages import X_LIMIT, graphemes, mastodon_length, x_length
 from statuspage.models import (
     Channel,
     Delivery,
@@ -41,6 +41,7 @@ from statuspage.models.audit import record
 from statuspage.outbox import queue_after_commit
 from statuspage.text_rules import check_text, one_line
 
+BLUESKY_LIMIT = 300  # graphemes
 MASTODON_LIMIT = 500  # the common instance limit; a smaller one refuses and shows why
 EMAIL_LIMIT = 5_000
 FOLLOW_UP_WINDOW = timedelta(days=14)  # resolved incidents offered for follow-up
@@ -80,6 +81,10 @@ def _check_length(item: InboxItem, text: str, field: str) -> None:
     if item.kind == ItemKind.MASTODON and mastodon_length(text) > MASTODON_LIMIT:
         raise ValidationError(
             {field: f"is {mastodon_length(text)} characters; Mastodon takes {MASTODON_LIMIT}"}
+        )
+    if item.kind == ItemKind.BLUESKY and graphemes(text) > BLUESKY_LIMIT:
+        raise ValidationError(
+            {field: f"is {graphemes(text)} characters; Bluesky takes {BLUESKY_LIMIT}"}
         )
     if len(text) > EMAIL_LIMIT:
         raise ValidationError({field: f"must be at most {EMAIL_LIMIT} characters"})

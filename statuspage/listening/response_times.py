@@ -97,7 +97,7 @@ def report(days: int = DAYS, at: datetime | None = None) -> Report:
             label = "Problem reports"
         else:
             name = names.get(channel_id, f"removed channel #{channel_id}")
-            label = f"{name} ({'X' if kind == ItemKind.X else 'Mastodon'})"
+            label = f"{name} ({ItemKind(kind).label.removesuffix(' post')})"
         by_channel[label].append((posted, sent))
     day_list = [first_day + timedelta(days=n) for n in range(days)]
     return Report(

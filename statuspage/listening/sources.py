@@ -24,7 +24,7 @@ from statuspage.models import Channel, ChannelKind, ListeningSource
 LEASE = timedelta(minutes=5)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-LISTENING_KINDS = (ChannelKind.X, ChannelKind.MASTODON)
+LISTENING_KINDS = (ChannelKind.X, ChannelKind.MASTODON, ChannelKind.BLUESKY)
 
 
 @dataclass(frozen=True)

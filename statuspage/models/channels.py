@@ -226,6 +226,7 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             help="The account's PDS or its entryway.",
         ),
         ConfigField("language", "Language (BCP 47)", required=False, help="e.g. en"),
+        _listen("mentions of the account and replies to its posts"),
     ),
     ChannelKind.TWILIO: (
         ConfigField("account_sid", "Account SID", help="Starts with AC; Twilio Console → Account."),

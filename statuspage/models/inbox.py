@@ -40,11 +40,17 @@ class ItemKind(StrEnum):
 
     X = "x"
     MASTODON = "mastodon"
+    BLUESKY = "bluesky"
     REPORT = "report"
 
     @property
     def label(self) -> str:
-        return {"x": "X post", "mastodon": "Mastodon post", "report": "Problem report"}[self.value]
+        return {
+            "x": "X post",
+            "mastodon": "Mastodon post",
+            "bluesky": "Bluesky post",
+            "report": "Problem report",
+        }[self.value]
 
 
 class ReplyKind(StrEnum):

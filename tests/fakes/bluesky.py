@@ -1,5 +1,8 @@
-"""A Bluesky PDS, as much of XRPC as posting needs: ``com.atproto.server.createSession``
-(and ``refreshSession``), ``com.atproto.repo.createRecord`` and ``getRecord``. It checks
+"""A Bluesky PDS with its AppView, as much of XRPC as posting and listening need:
+``com.atproto.server.createSession`` (and ``refreshSession``), ``com.atproto.repo.createRecord``
+and ``getRecord``, ``app.bsky.notification.listNotifications`` (newest first, filtered by
+``reasons``, its cursor the ``indexedAt`` of the last one given) and
+``app.bsky.feed.getPosts``. Customers' posts are made with ``customer_post``. It checks
 what the network would refuse or show wrongly: more than 300 graphemes, link facets
 whose byte offsets do not cover their link, reply refs whose URI or CID name no post, a
 record key used twice, a missing or wrong access token."""
@@ -38,6 +41,12 @@ def cid_of(record: dict) -> str:
     return "b" + base64.b32encode(b"\x01\x71\x12\x20" + digest).decode().lower().rstrip("=")
 
 
+def _now(offset_ms: int = 0) -> str:
+    """An ISO time as the network writes it; ``offset_ms`` keeps notifications apart."""
+    at = time.time() + offset_ms / 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at * 1000) % 1000:03d}Z"
+
+
 def _error(status: int, error: str, message: str) -> Reply:
     return Reply(status, json={"error": error, "message": message})
 
@@ -49,6 +58,7 @@ class FakeBluesky(FakeServer):
         self.posts: list[dict] = []  # in the order they were made
         self.tokens: set[str] = set()
         self.logins = 0
+        self.notifications: list[dict] = []  # oldest first
         self._guard = threading.Lock()
 
     def reset_state(self) -> None:
@@ -56,6 +66,41 @@ class FakeBluesky(FakeServer):
         self.posts.clear()
         self.tokens.clear()
         self.logins = 0
+        self.notifications.clear()
+
+    def customer_post(self, handle: str, text: str, reply_to: str | None = None) -> dict:
+        """A post by someone else: a mention of our account, or a reply to ``reply_to``
+        (a post's URI), which notifies its author when that is us."""
+        did = f"did:plc:{hashlib.sha256(handle.encode()).hexdigest()[:24]}"
+        record: dict = {"$type": POST, "text": text, "createdAt": _now()}
+        reason = "mention"
+        if reply_to is not None:
+            parent = self.records[reply_to]
+            root = (parent["value"].get("reply") or {}).get("root") or {
+                "uri": parent["uri"],
+                "cid": parent["cid"],
+            }
+            record["reply"] = {"root": root, "parent": {"uri": parent["uri"], "cid": parent["cid"]}}
+            reason = "reply"
+        with self._guard:
+            rkey = f"3l{len(self.records):011d}"
+            uri = f"at://{did}/{POST}/{rkey}"
+            made = {"uri": uri, "cid": cid_of(record), "value": record}
+            self.records[uri] = made
+            author = {"did": did, "handle": handle, "displayName": handle.split(".")[0].title()}
+            made["author"] = author
+            self.notifications.append(
+                {
+                    "uri": uri,
+                    "cid": made["cid"],
+                    "author": author,
+                    "reason": reason,
+                    "record": record,
+                    "isRead": False,
+                    "indexedAt": _now(len(self.notifications)),
+                }
+            )
+        return made
 
     def route(self, request: Recorded) -> Reply:
         method = request.path.removeprefix("/xrpc/")
@@ -87,7 +132,39 @@ class FakeBluesky(FakeServer):
             return Reply(json=found)
         if method == "com.atproto.repo.createRecord":
             return self._create(request.json or {})
+        if method == "app.bsky.notification.listNotifications":
+            return self._notifications(request)
+        if method == "app.bsky.feed.getPosts":
+            posts = [
+                {
+                    "uri": r["uri"],
+                    "cid": r["cid"],
+                    "author": r.get("author") or {"did": DID, "handle": HANDLE},
+                    "record": r["value"],
+                    "indexedAt": r["value"].get("createdAt"),
+                }
+                for uri in request.query.get("uris", [])
+                if (r := self.records.get(uri)) is not None
+            ]
+            return Reply(json={"posts": posts})
         return _error(501, "MethodNotImplemented", f"Method Not Implemented: {method}")
+
+    def _notifications(self, request: Recorded) -> Reply:
+        reasons = set(request.query.get("reasons", []))
+        limit = int(request.query.get("limit", ["50"])[0])
+        cursor = request.query.get("cursor", [None])[0]
+        with self._guard:
+            newest_first = [
+                n
+                for n in reversed(self.notifications)
+                if (not reasons or n["reason"] in reasons)
+                and (cursor is None or n["indexedAt"] < cursor)
+            ]
+        page = newest_first[:limit]
+        answer: dict = {"notifications": page}
+        if len(page) == limit:
+            answer["cursor"] = page[-1]["indexedAt"]
+        return Reply(json=answer)
 
     def _create(self, doc: dict) -> Reply:
         record, rkey = doc.get("record") or {}, doc.get("rkey")

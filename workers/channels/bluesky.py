@@ -23,7 +23,8 @@ from atproto_core.uri import AtUri
 
 from statuspage import outbox
 from statuspage.lib import http
-from statuspage.messages import MessageFacts, fit
+from statuspage.listening.replies import ReplyFacts
+from statuspage.messages import MessageFacts, fit, graphemes
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
     DeliveryError,
@@ -43,11 +44,6 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 # channel id -> (credentials fingerprint, exported session): createSession is limited to
 # 30 logins in 5 minutes per account, so a worker logs in once and refreshes after that.
 _sessions: dict[int, tuple[str, str]] = {}
-
-
-def graphemes(text: str) -> int:
-    """Length as Bluesky counts it: extended grapheme clusters (an emoji flag is one)."""
-    return len(regex.findall(r"\X", text))
 
 
 def link_facets(text: str) -> list[models.AppBskyRichtextFacet.Main]:
@@ -86,8 +82,9 @@ class Bluesky(HttpTransport):
     threaded = True
 
     @contextmanager
-    def _connect(self, channel: Channel) -> Iterator[tuple[Client, str]]:
-        """A logged-in client and the account's DID; SDK errors leave as DeliveryError."""
+    def connect(self, channel: Channel) -> Iterator[tuple[Client, str]]:
+        """A logged-in client and the account's DID; SDK errors leave as DeliveryError.
+        Listening reads through the same session."""
         keys = channel_secrets(channel)
         handle, password = channel.config.get("handle") or "", keys.get("app_password") or ""
         service = channel.config.get("service") or DEFAULT_SERVICE
@@ -112,7 +109,7 @@ class Bluesky(HttpTransport):
             # come through as they are.
             if isinstance(exc, atp.UnauthorizedError):
                 _sessions.pop(channel.id, None)  # log in afresh next time
-            raise _error(exc, (password,)) from None
+            raise delivery_error(exc, (password,)) from None
         finally:
             client.request.close()
 
@@ -177,15 +174,39 @@ class Bluesky(HttpTransport):
         channel = load_channel(delivery.channel_id)
         text = fit("bluesky", facts, POST_LIMIT, graphemes)
         language = channel.config.get("language")
-        with self._connect(channel) as (client, did):
+        with self.connect(channel) as (client, did):
             reply = self._thread(client, channel.id, facts.incident_id)
             return self._create(
                 client, did, delivery, text, reply, [language] if language else None
             )
 
+    def send_reply(self, delivery: Delivery, reply: ReplyFacts) -> SendResult:
+        """An answer under a customer's post: the post is read back for its CID and its
+        thread's root, so the reply lands in their thread and notifies them."""
+        if not reply.in_reply_to:
+            raise DeliveryError("the post to answer is not known", permanent=True)
+        channel = load_channel(delivery.channel_id)
+        language = channel.config.get("language")
+        did, _, rkey = reply.in_reply_to.rpartition("/")
+        uri = f"at://{did}/{COLLECTION}/{rkey}"
+        with self.connect(channel) as (client, ours):
+            found = client.app.bsky.feed.get_posts(
+                models.AppBskyFeedGetPosts.Params(uris=[uri])
+            ).posts
+            if not found:
+                raise DeliveryError("the post was deleted", permanent=True)
+            parent = models.ComAtprotoRepoStrongRef.Main(uri=found[0].uri, cid=found[0].cid)
+            thread = getattr(found[0].record, "reply", None)
+            refs = models.AppBskyFeedPost.ReplyRef(
+                root=thread.root if thread is not None else parent, parent=parent
+            )
+            return self._create(
+                client, ours, delivery, reply.text, refs, [language] if language else None
+            )
+
     def test(self, channel: Channel, recipient: str) -> str:
         """Logs in (a test post would be public noise)."""
-        with self._connect(channel) as (_client, did):
+        with self.connect(channel) as (_client, did):
             pass
         return f"Connected as @{channel.config.get('handle')} ({did})."
 
@@ -195,7 +216,7 @@ def _xrpc_error(exc: atp.RequestErrorBase) -> str | None:
     return getattr(content, "error", None)
 
 
-def _error(exc: Exception, secrets: tuple[str, ...]) -> DeliveryError:
+def delivery_error(exc: Exception, secrets: tuple[str, ...]) -> DeliveryError:
     """The SDK's errors in the ledger's classes: a connection never made is retried, a
     request without a whole answer is an unknown outcome, 4xx (but 408, 409, 425, 429)
     permanent, and every reset header honoured (Bluesky sends ``RateLimit-Reset``)."""

@@ -9,6 +9,7 @@ from workers.listening.base import Poller
 POLLERS: dict[str, str] = {
     "x": "workers.listening.x.XPoller",
     "mastodon": "workers.listening.mastodon.MastodonPoller",
+    "bluesky": "workers.listening.bluesky.BlueskyPoller",
 }
 
 
