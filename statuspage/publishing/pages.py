@@ -271,23 +271,5 @@ def history_page(context: dict[str, Any], months: list[Month]) -> bytes:
     return page.render(context, months=months, path="/history").encode()
 
 
-def month_page(context: dict[str, Any], months: list[Month], index: int) -> bytes:
-    """``months[index]`` with its incidents; its neighbours need their keys only."""
-    month = months[index]
-    return (
-        templates()
-        .get_template("public/history_month.html")
-        .render(
-            context,
-            path=f"/history/{month.key}",
-            month=month,
-            page_updated=max(i.updated_at for i in month.incidents),
-            newer=months[index - 1] if index > 0 else None,
-            older=months[index + 1] if index + 1 < len(months) else None,
-        )
-        .encode()
-    )
-
-
 def feed_context(state: PublicState) -> dict[str, Any]:
     return {**HELPERS, "s": state}

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 
@@ -23,8 +24,8 @@ from statuspage import branding
 from statuspage.extensions import db
 from statuspage.i18n import speaking
 from statuspage.lib.clock import iso, now
-from statuspage.models import Component, Page
-from statuspage.publishing import api_v2, calendar, changes, embed, feeds, pages, quarantine
+from statuspage.models import Component, Incident, Page
+from statuspage.publishing import api_v2, calendar, changes, embed, feeds, months, pages, quarantine
 from statuspage.publishing.manifest import Manifest, site_version
 from statuspage.publishing.quarantine import Problem
 from statuspage.publishing.state import (
@@ -32,7 +33,6 @@ from statuspage.publishing.state import (
     RECENT_INCIDENTS,
     Month,
     PublicState,
-    history_order,
     load_incidents,
     load_state,
     month_key,
@@ -48,6 +48,8 @@ class Render:
     full: bool
     manifest: Manifest
     problems: list[Problem]  # records left out (see quarantine)
+    # (folder of the copy, month key) -> the entries the month page was built from
+    entries: dict[tuple[str, str], dict[str, months.Entry]]
 
 
 class Unfollowable(Exception):
@@ -63,7 +65,7 @@ def _assets() -> dict[str, str]:
 
 
 def head_files(
-    state: PublicState, months: list[Month], contents: feeds.Contents, entries: list[feeds.Entry]
+    state: PublicState, listed: list[Month], contents: feeds.Contents, entries: list[feeds.Entry]
 ) -> dict[str, bytes]:
     """The files every change may show: rendered on every publish, they cost the number of
     components and open incidents, not the history."""
@@ -76,7 +78,7 @@ def head_files(
             status,
             lambda context: {
                 "index.html": pages.index_page(context),
-                "history.html": pages.history_page(context, months),
+                "history.html": pages.history_page(context, listed),
             },
         )
     )
@@ -93,9 +95,9 @@ def head_files(
 
 def render_state(state: PublicState) -> dict[str, bytes]:
     """Every public file of ``state``, keyed by its path in the snapshot."""
-    months = state.months()
+    listed = state.months()
     contents, entries = feeds.Contents(state), feeds.entries(state.everything)
-    files = head_files(state, months, contents, entries)
+    files = head_files(state, listed, contents, entries)
     files.update(
         pages.in_every_language(
             state,
@@ -103,8 +105,10 @@ def render_state(state: PublicState) -> dict[str, bytes]:
             lambda context: {
                 **pages.incident_pages(context, state.everything),
                 **{
-                    f"history/{month.key}.html": pages.month_page(context, months, index)
-                    for index, month in enumerate(months)
+                    f"history/{month.key}.html": months.page(
+                        context, listed, index, months.entries(month.incidents, context["folder"])
+                    )
+                    for index, month in enumerate(listed)
                 },
             },
         )
@@ -115,10 +119,16 @@ def render_state(state: PublicState) -> dict[str, bytes]:
     return files
 
 
-def render(previous: Manifest | None, known: list[Problem], full: bool = False) -> Render:
+def render(
+    previous: Manifest | None,
+    known: list[Problem],
+    full: bool = False,
+    generation: Path | None = None,
+) -> Render:
     """The files to write for the current rows: what changed since ``previous`` was
     rendered, or everything when ``full``, when there is no ``previous`` or when the
-    templates, the code or the page's settings differ from its."""
+    templates, the code or the page's settings differ from its. ``generation`` holds the
+    history files ``previous`` shares, with the month entries they were built from."""
     at = now()
     version = site_version(_assets())
     page = Page.get()
@@ -136,7 +146,7 @@ def render(previous: Manifest | None, known: list[Problem], full: bool = False) 
         found = changes.since(previous, db.session.scalars(db.select(Component)).all())
         if found is not None:
             try:
-                return _incremental(previous, found, known, at)
+                return _incremental(previous, found, known, at, generation)
             except Exception:
                 log.exception("an incremental render failed; rendering the whole site")
                 db.session.rollback()
@@ -147,6 +157,12 @@ def _full(known: list[Problem], version: str, digest: str, at: datetime) -> Rend
     state = load_state(current_app.config["BASE_URL"], at)
     files, problems = quarantine.render_site(render_state, state, known)
     left_out = {p.id for p in problems if p.kind == "incident"}
+    kept = [i for i in state.everything if i.id not in left_out]
+    listed = {}
+    for language, folder in pages.copies(state):
+        with speaking(language):  # rendered by render_state already: found in months' cache
+            for month in PublicState.months_of(kept):
+                listed[folder, month.key] = months.entries(month.incidents, folder)
     manifest = Manifest(
         version=version,
         generation="",
@@ -155,11 +171,15 @@ def _full(known: list[Problem], version: str, digest: str, at: datetime) -> Rend
         components={c.id: c.display_name for c in state.components},
         incidents={i.id: None if i.id in left_out else month_key(i) for i in state.everything},
     )
-    return Render(files, set(), True, manifest, problems)
+    return Render(files, set(), True, manifest, problems, listed)
 
 
 def _incremental(
-    previous: Manifest, found: changes.Changes, known: list[Problem], at: datetime
+    previous: Manifest,
+    found: changes.Changes,
+    known: list[Problem],
+    at: datetime,
+    generation: Path | None,
 ) -> Render:
     wanted = found.incidents | changes.shown_ids(
         at,
@@ -193,11 +213,11 @@ def _incremental(
     for key in months_of.values():
         if key is not None:
             counts[key] = counts.get(key, 0) + 1
-    months = [Month.named(key, counts[key]) for key in sorted(counts, reverse=True)]
+    listed = [Month.named(key, counts[key]) for key in sorted(counts, reverse=True)]
 
     contents = feeds.Contents(shown)
     entries = feeds.entries(shown.everything)
-    files = head_files(shown, months, contents, entries)
+    files = head_files(shown, listed, contents, entries)
     changed = [i for i in shown.everything if i.id in found.incidents]
     status = api_v2.status_doc(shown)
 
@@ -205,22 +225,23 @@ def _incremental(
         months_of[i] for i in found.incidents
     }
     before = sorted(previous.months, reverse=True)
-    dirty |= _moved_neighbours(before, [m.key for m in months])
+    dirty |= _moved_neighbours(before, [m.key for m in listed])
     removed = {
         f"{folder}history/{key}.html"
         for key in set(before) - counts.keys()
         for folder in pages.folders(shown)
     }
-    redo: list[int] = []
-    for index, month in enumerate(months):
-        if month.key in dirty:
-            members = [i for i, key in months_of.items() if key == month.key]
-            month.incidents = sorted(load_incidents(set(members)), key=history_order, reverse=True)
-            if len(month.incidents) != month.count or any(
-                month_key(i) != month.key for i in month.incidents
-            ):
-                raise Unfollowable(f"month {month.key} changed while it was read")
-            redo.append(index)
+    members = {
+        m.key: {i for i, key in months_of.items() if key == m.key} for m in listed if m.key in dirty
+    }
+    fresh = {i.id: i for i in changed}
+    built: dict[tuple[str, str], dict[str, months.Entry]] = {}
+
+    def month_page(context: dict[str, Any], index: int) -> bytes:
+        key, folder = listed[index].key, context["folder"]
+        built[folder, key] = _month_entries(key, members[key], fresh, generation, folder)
+        return months.page(context, listed, index, built[folder, key])
+
     files.update(
         pages.in_every_language(
             shown,
@@ -228,8 +249,9 @@ def _incremental(
             lambda context: {
                 **pages.incident_pages(context, changed),
                 **{
-                    f"history/{months[i].key}.html": pages.month_page(context, months, i)
-                    for i in redo
+                    f"history/{m.key}.html": month_page(context, index)
+                    for index, m in enumerate(listed)
+                    if m.key in dirty
                 },
             },
         )
@@ -253,7 +275,33 @@ def _incremental(
         incidents=months_of,
         pending=dict(previous.pending),
     )
-    return Render(files, removed, False, manifest, still + carried)
+    return Render(files, removed, False, manifest, still + carried, built)
+
+
+def _month_entries(
+    key: str,
+    members: set[str],
+    fresh: dict[str, Incident],
+    generation: Path | None,
+    folder: str,
+) -> dict[str, months.Entry]:
+    """The entries of month ``key`` in the copy under ``folder``: rendered for the
+    incidents that changed, as kept for the others, and read and rendered for any the
+    generation did not keep."""
+    kept = months.read(generation, folder, key)
+    listed = {
+        i: months.entry(fresh[i], folder) if i in fresh else kept[i]
+        for i in members
+        if i in fresh or i in kept
+    }
+    missing = members - listed.keys()
+    for incident in load_incidents(missing) if missing else []:
+        if month_key(incident) != key:
+            raise Unfollowable(f"month {key} changed while it was read")
+        listed[incident.id] = months.entry(incident, folder)
+    if listed.keys() != members:
+        raise Unfollowable(f"month {key} changed while it was read")
+    return listed
 
 
 def _moved_neighbours(before: list[str], after: list[str]) -> set[str]:

@@ -35,7 +35,7 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
-from statuspage.publishing import manifest
+from statuspage.publishing import manifest, months
 from statuspage.publishing.quarantine import read_problems, record_problems
 from statuspage.publishing.render import Render, render
 
@@ -153,6 +153,8 @@ def write_snapshot(root: Path, target: Path, served: Path | None, result: Render
             result.manifest.pending.pop(relative, None)
         for relative in result.removed:
             result.manifest.pending.setdefault(relative, target.name)
+    for (folder, key), listed in result.entries.items():
+        months.write(generation, folder, key, listed)
     write_files(target, head, served)
     _link_generation(target, result.manifest.generation)
 
@@ -203,7 +205,9 @@ def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
         target = snapshots / f"{time.time_ns():020d}"
         target.mkdir()
         try:
-            result = render(manifest.read(served), read_problems(root), full)
+            previous = manifest.read(served)
+            shared = root / GENERATIONS / previous.generation if previous else None
+            result = render(previous, read_problems(root), full, shared)
             db.session.commit()
             write_snapshot(root, target, served, result)
         except BaseException:

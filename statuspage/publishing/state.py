@@ -187,7 +187,12 @@ class PublicState:
 
     def months(self) -> list[Month]:
         """Every month with at least one incident or maintenance, newest first."""
-        ordered = sorted(self.everything, key=history_order, reverse=True)
+        return self.months_of(self.everything)
+
+    @staticmethod
+    def months_of(incidents: list[Incident]) -> list[Month]:
+        """The months of ``incidents``, newest first, each listing its own."""
+        ordered = sorted(incidents, key=history_order, reverse=True)
         return [
             Month(key, started(items[0]).date().replace(day=1), items)
             for key, group in groupby(ordered, key=month_key)

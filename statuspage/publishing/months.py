@@ -1,0 +1,142 @@
+"""Month pages of the history, assembled from one rendered entry per incident.
+
+A month lists hundreds of incidents once history is long; an update changes one of them.
+So each incident's entry is rendered on its own, and the entries a month page was built
+from are kept with the generation of history files (``entries/<month>.json``, beside the
+served ``history/``, never served), one file per month and copy of the site (a language
+folder). Re-publishing a month renders the entries of the
+incidents that changed and reuses the others as they were written, without reading their
+rows. A full render writes every month's entries into its new generation, so an entry is
+always one the current templates and code rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from statuspage.models import Incident
+from statuspage.publishing.pages import templates
+from statuspage.publishing.state import Month, history_order
+
+FOLDER = "entries"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    order: tuple[int, int, str]  # history_order in microseconds, so it survives JSON exactly
+    updated_at: datetime  # the incident's, for the month's "last updated"
+    html: str
+
+
+def _micros(value: datetime) -> int:
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _fingerprint(incident: Incident) -> tuple[Any, ...]:
+    """What an entry shows, so an equal fingerprint means an equal entry."""
+    first = incident.updates[0].body if incident.updates else None
+    return (
+        incident.name,
+        str(incident.status),
+        str(incident.impact),
+        incident.updated_at,
+        incident.created_at,
+        incident.started_at,
+        incident.resolved_at,
+        incident.scheduled_for,
+        incident.scheduled_until,
+        first,
+    )
+
+
+# Entries this process rendered, by copy and incident: a full render and the next
+# incremental one render the same entries again.
+_rendered: dict[tuple[str, str], tuple[tuple[Any, ...], Entry]] = {}
+
+
+def entry(incident: Incident, folder: str) -> Entry:
+    """The month list entry of ``incident`` in the copy under ``folder``, in the current
+    language."""
+    locale = get_locale()
+    key = (str(locale), *_fingerprint(incident))
+    held = _rendered.get((folder, incident.id))
+    if held is not None and held[0] == key:
+        return held[1]
+    macro = templates().get_template("public/macros.html").module.month_entry  # type: ignore[attr-defined]
+    started, created, _ = history_order(incident)
+    html = str(macro(incident, f"/{folder}" if folder else ""))
+    made = Entry((_micros(started), _micros(created), incident.id), incident.updated_at, html)
+    if len(_rendered) > 65536:
+        _rendered.clear()
+    _rendered[folder, incident.id] = (key, made)
+    return made
+
+
+def entries(incidents: Iterable[Incident], folder: str) -> dict[str, Entry]:
+    return {i.id: entry(i, folder) for i in incidents}
+
+
+def page(
+    context: dict[str, Any], months: list[Month], index: int, listed: dict[str, Entry]
+) -> bytes:
+    """``months[index]`` listing ``listed``, newest first; its neighbours need their keys
+    only."""
+    ordered = sorted(listed.values(), key=lambda e: e.order, reverse=True)
+    return (
+        templates()
+        .get_template("public/history_month.html")
+        .render(
+            context,
+            path=f"/history/{months[index].key}",
+            month=months[index],
+            entries=[Markup(e.html) for e in ordered],
+            page_updated=max(e.updated_at for e in ordered),
+            newer=months[index - 1] if index > 0 else None,
+            older=months[index + 1] if index + 1 < len(months) else None,
+        )
+        .encode()
+    )
+
+
+def _path(generation: Path, folder: str, key: str) -> Path:
+    return generation / FOLDER / (folder or "_") / f"{key}.json"
+
+
+def read(generation: Path | None, folder: str, key: str) -> dict[str, Entry]:
+    """The entries month ``key`` of the copy under ``folder`` was last built from (none
+    when they were not kept)."""
+    if generation is None:
+        return {}
+    try:
+        raw = json.loads(_path(generation, folder, key).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        incident_id: Entry((started, created, incident_id), _EPOCH + updated * _MICROSECOND, html)
+        for incident_id, (started, created, updated, html) in raw.items()
+    }
+
+
+def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> None:
+    """Keep ``listed`` as the entries of month ``key`` in the copy under ``folder``,
+    replacing what was kept by a rename."""
+    path = _path(generation, folder, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = {
+        incident_id: [e.order[0], e.order[1], _micros(e.updated_at), e.html]
+        for incident_id, e in listed.items()
+    }
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(raw, separators=(",", ":"), ensure_ascii=False))
+    os.replace(temporary, path)
