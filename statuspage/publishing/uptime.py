@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from babel import Locale
 from babel.numbers import format_percent as babel_percent
@@ -122,6 +123,50 @@ def _split(days: dict[date, Day], start: datetime, end: datetime, status: Compon
         start = stop
 
 
+def _opening(last_before: str | None, first: tuple[str, str | None] | None, current: str) -> str:
+    """The status the window opens with: the last one before it, else the one its first
+    change left, else the component's own."""
+    if last_before is not None:
+        return last_before
+    if first is not None:
+        return first[1] if first[1] is not None else first[0]
+    return current
+
+
+def _since(component: Component) -> datetime:
+    if component.start_date is not None:
+        return datetime.combine(component.start_date, time(), tzinfo=UTC)
+    return component.created_at
+
+
+@dataclass
+class _Closed:
+    """A component's days before today: later rows do not change them, so a publish
+    computes them once a day and only today's share every time."""
+
+    key: tuple[Any, ...]
+    days: list[Day]
+    cursor: datetime  # where today's share starts
+    status: ComponentStatus  # and the status it starts in
+
+
+def _advance(
+    by_day: dict[date, Day],
+    cursor: datetime,
+    status: ComponentStatus,
+    changes: list[tuple[datetime, ComponentStatus]],
+    end: datetime,
+) -> tuple[datetime, ComponentStatus]:
+    """Add the time from ``cursor`` to ``end`` to the days it spans, status by status."""
+    for changed_at, new_status in changes:
+        if changed_at > cursor:
+            _split(by_day, cursor, min(changed_at, end), status)
+            cursor = max(cursor, changed_at)
+        status = new_status
+    _split(by_day, cursor, end, status)
+    return max(cursor, end), status
+
+
 def compute(
     since: datetime,
     changes: list[tuple[datetime, ComponentStatus]],
@@ -131,71 +176,146 @@ def compute(
 ) -> Uptime:
     """Uptime for one component that exists from ``since``, given its changes after the
     window start (oldest first) and its status when the window opened."""
-    begin = window_start(at, days)
-    by_day = {
-        (begin + timedelta(days=i)).date(): Day((begin + timedelta(days=i)).date())
-        for i in range(days)
-    }
-    cursor, status = max(begin, since), status_at_start
-    for changed_at, new_status in changes:
-        if changed_at > cursor:
-            _split(by_day, cursor, min(changed_at, at), status)
-            cursor = max(cursor, changed_at)
-        status = new_status
-    _split(by_day, cursor, at, status)
-    return Uptime(list(by_day.values()))
+    closed = _closed_days(since, changes, status_at_start, at, days, ())
+    return _with_today(closed, [c for c in changes if c[0] >= _midnight(at)], at)
 
 
-def _uptime(
-    component: Component,
-    raw: list[tuple[datetime, str, str | None]],
-    last_before: str | None,
+def _midnight(at: datetime) -> datetime:
+    return datetime.combine(at.astimezone(UTC).date(), time(), tzinfo=UTC)
+
+
+def _closed_days(
+    since: datetime,
+    changes: list[tuple[datetime, ComponentStatus]],
+    opening: ComponentStatus,
     at: datetime,
     days: int,
+    key: tuple[Any, ...],
+) -> _Closed:
+    begin, midnight = window_start(at, days), _midnight(at)
+    by_day = {
+        (begin + timedelta(days=i)).date(): Day((begin + timedelta(days=i)).date())
+        for i in range(days - 1)
+    }
+    before = [c for c in changes if c[0] < midnight]
+    cursor, status = _advance(by_day, max(begin, since), opening, before, midnight)
+    return _Closed(key, list(by_day.values()), cursor, status)
+
+
+def _with_today(
+    closed: _Closed, changes: list[tuple[datetime, ComponentStatus]], at: datetime
 ) -> Uptime:
-    history = [(t, ComponentStatus(new), old and ComponentStatus(old)) for t, new, old in raw]
-    if last_before is not None:
-        opening = ComponentStatus(last_before)
-    elif history and history[0][2] is not None:
-        opening = history[0][2]
-    elif history:
-        opening = history[0][1]
-    else:
-        opening = ComponentStatus(component.status)
-    since = component.created_at
-    if component.start_date is not None:
-        since = datetime.combine(component.start_date, time(), tzinfo=UTC)
-    return compute(since, [(t, s) for t, s, _ in history], opening, at, days)
+    today = Day(at.astimezone(UTC).date())
+    _advance({today.day: today}, closed.cursor, closed.status, changes, at)
+    return Uptime([*closed.days, today])
+
+
+_closed: dict[str, _Closed] = {}
+_before: dict[tuple[Any, ...], dict[str, str]] = {}
+
+
+def _last_before(begin: datetime) -> dict[str, str]:
+    """Each component's last status before ``begin``, read again only when the rows
+    before it are not the ones it was read from."""
+    change = ComponentStatusChange
+    key = (
+        begin,
+        *db.session.execute(
+            select(func.count(change.id), func.max(change.id)).where(change.created_at < begin)
+        ).one(),
+    )
+    found = _before.get(key)
+    if found is None:
+        last = (
+            select(func.max(change.id))
+            .where(change.created_at < begin)
+            .group_by(change.component_id)
+        )
+        rows = select(change.component_id, change.new_status).where(change.id.in_(last))
+        found = dict(db.session.execute(rows).all())  # type: ignore[arg-type]
+        _before.clear()
+        _before[key] = found
+    return found
+
+
+def _rows(*where: Any) -> dict[str, list[tuple[datetime, str, str | None]]]:
+    change = ComponentStatusChange
+    found: dict[str, list[tuple[datetime, str, str | None]]] = defaultdict(list)
+    for component_id, created_at, old_status, new_status in db.session.execute(
+        select(change.component_id, change.created_at, change.old_status, change.new_status)
+        .where(*where)
+        .order_by(change.created_at, change.id)
+    ):
+        found[component_id].append((created_at, new_status, old_status))
+    return found
 
 
 def load_uptime(components: list[Component], at: datetime, days: int = DAYS) -> dict[str, Uptime]:
-    """Uptime of every component, from two queries over the window's history."""
-    begin = window_start(at, days)
+    """Uptime of every component. The days before today come from what this process
+    computed earlier while the rows they are made of are the same (their count and first
+    and last ids, read by one grouped query); only today's changes are read every time."""
+    begin, midnight = window_start(at, days), _midnight(at)
     change = ComponentStatusChange
-    rows = db.session.execute(
-        select(change.component_id, change.created_at, change.old_status, change.new_status)
-        .where(change.created_at >= begin, change.created_at <= at)
-        .order_by(change.created_at, change.id)
-    ).all()
-    last_before = (
-        select(func.max(change.id)).where(change.created_at < begin).group_by(change.component_id)
+    before = _last_before(begin)
+    summary = {
+        component_id: rest
+        for component_id, *rest in db.session.execute(
+            select(
+                change.component_id, func.count(change.id), func.min(change.id), func.max(change.id)
+            )
+            .where(change.created_at >= begin, change.created_at < midnight)
+            .group_by(change.component_id)
+        )
+    }
+    today = _rows(change.created_at >= midnight, change.created_at <= at)
+    keys = {}
+    for component in components:
+        held = summary.get(component.id)
+        first_today = today[component.id][0][1:] if today.get(component.id) else None
+        keys[component.id] = (
+            begin,
+            days,
+            _since(component),
+            tuple(held) if held else None,
+            before.get(component.id),
+            # Only when the window holds no change before today does today's first change
+            # (or the component's status) say how the window opens.
+            None if held else _opening(before.get(component.id), first_today, component.status),
+        )
+    stale = [c.id for c in components if getattr(_closed.get(c.id), "key", None) != keys[c.id]]
+    closed_rows = (
+        _rows(
+            change.component_id.in_(stale),
+            change.created_at >= begin,
+            change.created_at < midnight,
+        )
+        if stale
+        else {}
     )
-    before = dict(
-        db.session.execute(
-            select(change.component_id, change.new_status).where(change.id.in_(last_before))
-        ).all()
-    )
-    in_window: dict[str, list[tuple[datetime, str, str | None]]] = defaultdict(list)
-    for component_id, created_at, old_status, new_status in rows:
-        in_window[component_id].append((created_at, new_status, old_status))
     result = {}
     for component in components:
         try:
-            result[component.id] = _uptime(
-                component, in_window.get(component.id, []), before.get(component.id), at, days
-            )
+            if component.id in stale:
+                rows = closed_rows.get(component.id, []) + today.get(component.id, [])
+                opening = _opening(
+                    before.get(component.id), rows[0][1:] if rows else None, component.status
+                )
+                history = [(t, ComponentStatus(new)) for t, new, _ in rows]
+                if len(_closed) > 4096:
+                    _closed.clear()
+                _closed[component.id] = _closed_days(
+                    _since(component),
+                    history,
+                    ComponentStatus(opening),
+                    at,
+                    days,
+                    keys[component.id],
+                )
+            moves = [(t, ComponentStatus(new)) for t, new, _ in today.get(component.id, [])]
+            result[component.id] = _with_today(_closed[component.id], moves, at)
         except ValueError:
             # A status no vocabulary knows: the component gets no uptime, so rendering it
             # fails and publishing leaves it out (see quarantine), not the whole page.
+            _closed.pop(component.id, None)
             log.warning("component %s has a status history that cannot be read", component.id)
     return result

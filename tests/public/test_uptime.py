@@ -132,3 +132,37 @@ def test_the_page_shows_the_percentage_and_the_rule(app, client, components):
     assert row.cssselect(".pct")[0].text_content() != "100.00% uptime"
     assert "1 day with incidents" in row.cssselect(".outage-days summary")[0].text_content()
     assert doc.cssselect(".rule")[0].text_content() == RULE
+
+
+def test_days_kept_from_an_earlier_publish_give_what_a_fresh_computation_gives(app, components):
+    """Closed days are computed once and reused; a change today, or a row that lands in
+    a past day, gives the figures a process computing everything afresh gives."""
+    from statuspage.publishing import uptime as module
+
+    api = db.session.get(Component, components["API"])
+    api.created_at = LONG_AGO
+    outage = AT - timedelta(days=3)
+    history(
+        api,
+        (outage.replace(hour=6), ComponentStatus.MAJOR_OUTAGE),
+        (outage.replace(hour=7), ComponentStatus.OPERATIONAL),
+    )
+    db.session.commit()
+
+    def both(at: datetime) -> tuple[list, list]:
+        kept = load_uptime([api], at)[api.id]
+        module._closed.clear()
+        module._before.clear()
+        fresh = load_uptime([api], at)[api.id]
+        return [vars(d) for d in kept.days], [vars(d) for d in fresh.days]
+
+    load_uptime([api], AT)
+    history(api, (AT.replace(hour=9), ComponentStatus.PARTIAL_OUTAGE))
+    db.session.commit()
+    kept, fresh = both(AT + timedelta(hours=1))
+    assert kept == fresh and kept[-1]["durations"][ComponentStatus.PARTIAL_OUTAGE] > 0
+    history(api, (outage.replace(hour=20), ComponentStatus.DEGRADED_PERFORMANCE))
+    db.session.commit()
+    kept, fresh = both(AT + timedelta(hours=2))
+    assert kept == fresh
+    assert ComponentStatus.DEGRADED_PERFORMANCE in kept[-4]["durations"]
