@@ -42,6 +42,7 @@ from statuspage.publishing.render import Render, render
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
 GENERATIONS = "shared"
+TRASH = ".trash"  # what a publish set aside, deleted after it let go of the lock
 SHARED = ("incidents", "history", "components")  # the directories that grow with history
 KEEP = 3  # the served snapshot and two before it, for readers still streaming old files
 COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".ics", ".svg", ".css", ".js")
@@ -166,13 +167,27 @@ def _started_ns(snapshot: Path | None) -> int:
         return -1
 
 
+def _discard(root: Path, path: Path) -> None:
+    """Move ``path`` aside, to be deleted once the lock is released (see ``_sweep``): a
+    whole generation takes long to delete, and the next publish need not wait for it."""
+    trash = root / TRASH
+    trash.mkdir(exist_ok=True)
+    os.replace(path, trash / f"{path.parent.name}-{path.name}-{time.time_ns()}")
+
+
+def _sweep(root: Path) -> None:
+    trash = root / TRASH
+    for path in trash.iterdir() if trash.is_dir() else []:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _prune(root: Path, keep: Path, pending: dict[str, str]) -> None:
-    """Remove snapshots beyond ``KEEP``, the generations and the files that left the site
-    which no kept snapshot can link to any more."""
+    """Set aside snapshots beyond ``KEEP`` and the generations no kept snapshot links to;
+    remove the files that left the site which no kept snapshot can link to any more."""
     snapshots = root / SNAPSHOTS
     old = sorted((p for p in snapshots.iterdir() if p != keep), key=lambda p: p.name)
     for path in old[: max(0, len(old) - (KEEP - 1))]:
-        shutil.rmtree(path, ignore_errors=True)
+        _discard(root, path)
         manifest.path_for(path).unlink(missing_ok=True)
     kept = list(snapshots.iterdir())
     oldest = min(p.name for p in kept)
@@ -186,7 +201,7 @@ def _prune(root: Path, keep: Path, pending: dict[str, str]) -> None:
     generations = root / GENERATIONS
     for path in generations.iterdir() if generations.is_dir() else []:
         if path.name not in used:
-            shutil.rmtree(path, ignore_errors=True)
+            _discard(root, path)
 
 
 def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
@@ -221,6 +236,7 @@ def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
         manifest.write(target, result.manifest)
         record_problems(root, result.problems)
         db.session.commit()  # the operator alerts about records left out
+    _sweep(root)
     return target
 
 

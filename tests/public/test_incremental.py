@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import update
 
 from statuspage import page_settings
@@ -17,7 +18,7 @@ from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
 from statuspage.models import Component, Incident, IncidentUpdate
 from statuspage.publishing import manifest, render
-from statuspage.publishing.snapshot import GENERATIONS, current_dir, publish
+from statuspage.publishing.snapshot import GENERATIONS, KEEP, TRASH, current_dir, publish
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -179,3 +180,63 @@ def test_an_incremental_publish_writes_only_what_the_change_shows(app, component
     assert was_incremental(served)
     assert (page.stat().st_ino, month.stat().st_ino) == before  # not written again
     assert len(list((root / GENERATIONS).iterdir())) == 1  # one generation, shared
+
+
+def test_new_templates_or_code_render_the_whole_site(app, components, compare, monkeypatch):
+    service.open_incident(actor=None, name="Slow", impact="minor", body="Slow.")
+    compare()
+    service.open_incident(actor=None, name="Down", impact="major", body="Down.")
+    assert was_incremental(compare())
+
+    changed = DictLoader(
+        {
+            "public/history_month.html": app.jinja_env.loader.get_source(
+                app.jinja_env, "public/history_month.html"
+            )[0].replace("<h1>", '<h1 class="month">')
+        }
+    )
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([changed, app.jinja_env.loader]))
+    served = compare()
+    assert not was_incremental(served)  # a new generation: every file rendered again
+    assert b'<h1 class="month">' in (served / f"history/{now():%Y-%m}.html").read_bytes()
+    assert was_incremental(compare())
+
+    monkeypatch.setattr(manifest, "_code_digest", lambda: "another release")
+    assert not was_incremental(compare())
+
+
+def test_files_that_left_the_site_go_once_no_kept_snapshot_links_to_them(app, components, compare):
+    root = Path(app.config["PUBLISH_DIR"])
+    start = (now() + timedelta(days=40)).replace(hour=2, minute=0, second=0, microsecond=0)
+    window = maintenance.schedule(
+        actor=None,
+        name="Database upgrade",
+        body="We will upgrade the database.",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=2),
+        components=[components["API"]],
+    ).id
+    compare()
+    moved = start + timedelta(days=62)
+    maintenance.reschedule(
+        actor=None,
+        incident_id=window,
+        scheduled_for=moved,
+        scheduled_until=moved + timedelta(hours=2),
+        announcement="Moved.",
+    )
+    served = compare()
+    generation = root / GENERATIONS / manifest.read(served).generation
+    left = f"history/{start:%Y-%m}.html"
+    assert left in manifest.read(served).pending
+    assert (generation / left).exists()  # readers of the snapshot before still find it
+    for n in range(KEEP - 1):
+        service.open_incident(actor=None, name=f"Blip {n}", impact="minor", body="Slow.")
+        served = compare()
+        assert (generation / left).exists() == (n < KEEP - 2)
+    assert not (generation / left).exists() and not (generation / f"{left}.gz").exists()
+    assert manifest.read(served).pending == {}
+    assert len(list((root / "snapshots").iterdir())) == KEEP
+    linked = {os.readlink(p / "history").split("/")[-2] for p in (root / "snapshots").iterdir()}
+    assert {p.name for p in (root / GENERATIONS).iterdir()} == linked
+    assert list((root / TRASH).iterdir()) == []  # what was set aside is deleted
