@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -83,6 +84,30 @@ def object_key(relative: str) -> str:
     return relative
 
 
+# SHA-256 of the files this process has read, by what identifies a file's bytes without
+# reading them. A publish keeps the inode (and mtime) of every file it does not change, so
+# a mirror reads the files the change wrote, not the history.
+_hashes: dict[tuple[int, int, int, int], str] = {}
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's hash; None when ``path`` is not a regular file."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    key = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+    digest = _hashes.get(key)
+    if digest is None:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if len(_hashes) > 262144:
+            _hashes.clear()
+        _hashes[key] = digest
+    return digest
+
+
 def site_files(snapshot: Path) -> Iterator[SiteFile]:
     """Every file of the snapshot (not the precompressed ``.gz`` siblings: a CDN
     compresses for its readers, and a bucket cannot choose by ``Accept-Encoding``)."""
@@ -90,11 +115,12 @@ def site_files(snapshot: Path) -> Iterator[SiteFile]:
         Path(folder) / name
         for folder, _, names in os.walk(snapshot, followlinks=True)  # history is linked in
         for name in names
+        if not name.endswith(".gz")
     ]
     for path in sorted(found):
-        if path.is_file() and path.suffix != ".gz":
+        digest = _sha256(path)
+        if digest is not None:
             relative = path.relative_to(snapshot).as_posix()
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
             yield SiteFile(object_key(relative), path, digest)
 
 

@@ -113,6 +113,21 @@ def test_only_changed_objects_are_uploaded_again(app, components, store):
     assert second.unchanged > 0 and len(second.uploaded) < len(first.uploaded)
 
 
+def test_a_mirror_reads_the_files_a_publish_wrote_not_the_history(app, components, store):
+    """Files a publish left as they were keep their inode and mtime, so their hashes are
+    known without reading them: a mirror reads as many files as were uploaded."""
+    for n in range(3):
+        open_incident({components["API"]: "major_outage"}, name=f"Outage {n}")
+    publish()
+    mirror_now(store)
+    read_before = len(bucket._hashes)
+    open_incident({components["Website"]: "partial_outage"}, name="Slow pages")
+    publish()
+    report = mirror_now(store)
+    assert report.uploaded and report.unchanged > 0
+    assert len(bucket._hashes) - read_before == len(report.uploaded)
+
+
 def test_an_object_changed_by_hand_is_put_back(app, components, store):
     publish()
     mirror_now(store)
