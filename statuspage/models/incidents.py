@@ -65,9 +65,7 @@ class Incident(db.Model):
     impact: Mapped[Impact] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
     # Indexed: a publish looks up what changed since the served snapshot by it.
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=now, onupdate=now, index=True
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now, index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     monitoring_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,9 +122,7 @@ class IncidentUpdate(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     deliver_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=now, onupdate=now, index=True
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now, index=True)
     display_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     # The "next update by" promised with this update; every channel quotes this one.
     next_update_due: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -98,14 +98,10 @@ def since(previous: Manifest, components: Iterable[Component]) -> Changes | None
     return Changes(changed, touched | renamed, renamed)
 
 
-def shown_ids(
-    at: datetime, days: int, components: set[str], recent: int, feed: int, per_component: int
-) -> set[str]:
-    """The incidents the files rendered on every publish show: open ones, the latest
-    incidents, every maintenance (the calendar lists them all), those that began in the
-    last ``days`` days, and those owning the latest updates of the site's feed and of
-    ``components``' feeds."""
-    first_day = at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+def shown_ids(components: set[str], recent: int, feed: int, per_component: int) -> set[str]:
+    """The incidents the files rendered on every publish show with their updates: open
+    ones, the latest incidents, every maintenance (the calendar lists them all), and those
+    owning the latest updates of the site's feed and of ``components``' feeds."""
     ids = _ids(select(Incident.id).where(Incident.status.not_in(CLOSED)))
     ids |= _ids(
         select(Incident.id)
@@ -114,14 +110,6 @@ def shown_ids(
         .limit(recent)
     )
     ids |= _ids(select(Incident.id).where(Incident.impact == Impact.MAINTENANCE))
-    ids |= _ids(
-        select(Incident.id).where(
-            or_(
-                and_(Incident.scheduled_for.is_not(None), Incident.scheduled_for >= first_day),
-                and_(Incident.scheduled_for.is_(None), Incident.started_at >= first_day),
-            )
-        )
-    )
     # A few more than the feeds carry: ties of created_at are ordered by id in Python.
     update = IncidentUpdate
     ids |= _ids(select(update.incident_id).order_by(update.created_at.desc()).limit(feed + 10))
@@ -134,6 +122,20 @@ def shown_ids(
             .limit(per_component + 10)
         )
     return ids
+
+
+def past_day_ids(at: datetime, days: int) -> set[str]:
+    """The incidents that began in the last ``days`` days, which the home page lists by
+    name only."""
+    first_day = at.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    return _ids(
+        select(Incident.id).where(
+            or_(
+                and_(Incident.scheduled_for.is_not(None), Incident.scheduled_for >= first_day),
+                and_(Incident.scheduled_for.is_(None), Incident.started_at >= first_day),
+            )
+        )
+    )
 
 
 def month_ids(key: str) -> set[str]:

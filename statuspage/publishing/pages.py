@@ -79,13 +79,14 @@ _bars: dict[tuple[Any, ...], Markup] = {}
 def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
     """The component's 90-day bar, rendered again only when a day of it reads differently."""
     language = _language()
+    # Days kept from an earlier publish are named by their serial; only today's are read.
+    days = up.days[-1:] if up.closed is not None else up.days
     key = (
         language,
         component.name,
         uptime.format_percent(up.percent),
-        tuple(
-            _day_strings(d.day, d.covered, tuple(d.durations.items()), language) for d in up.days
-        ),
+        up.closed and up.closed[0],
+        tuple(_day_strings(d.day, d.covered, tuple(d.durations.items()), language) for d in days),
     )
     bar = _bars.get(key)
     if bar is None:

@@ -182,14 +182,13 @@ def _incremental(
     generation: Path | None,
 ) -> Render:
     wanted = found.incidents | changes.shown_ids(
-        at,
-        PAST_DAYS,
         found.components,
         RECENT_INCIDENTS,
         feeds.FEED_UPDATES,
         feeds.COMPONENT_FEED_UPDATES,
     )
-    loaded = load_state(current_app.config["BASE_URL"], at, wanted)
+    listed = changes.past_day_ids(at, PAST_DAYS) - wanted
+    loaded = load_state(current_app.config["BASE_URL"], at, wanted, listed)
     # Committed after the changes were read: the next publish (which its writer asks for)
     # renders them; listing them now could link to pages not written yet.
     unseen = {i.id for i in loaded.everything} - previous.incidents.keys() - found.incidents
@@ -295,7 +294,7 @@ def _month_entries(
         if i in fresh or i in kept
     }
     missing = members - listed.keys()
-    for incident in load_incidents(missing) if missing else []:
+    for incident in load_incidents(missing, again=True) if missing else []:
         if month_key(incident) != key:
             raise Unfollowable(f"month {key} changed while it was read")
         listed[incident.id] = months.entry(incident, folder)

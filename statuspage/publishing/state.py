@@ -10,7 +10,7 @@ from itertools import groupby
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import noload, selectinload
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
@@ -224,20 +224,31 @@ def _update_options() -> list:
     ]
 
 
-def load_incidents(ids: Set[str] | None = None, *where: Any) -> list[Incident]:
+def load_incidents(
+    ids: Set[str] | None = None, *where: Any, named: bool = False, again: bool = False
+) -> list[Incident]:
     """Incidents with everything their pages show, newest first: those of ``ids`` (every
-    one when None) that match ``where``."""
-    query = db.select(Incident).options(*_update_options()).where(*where)
+    one when None) that match ``where``. ``named``: without their updates, for lists that
+    show an incident by its name and times only. ``again``: also where this session has
+    loaded them already (without their updates, maybe)."""
+    options = [selectinload(Incident.components), noload(Incident.updates)] if named else None
+    query = db.select(Incident).options(*(options or _update_options())).where(*where)
     if ids is not None:
         query = query.where(Incident.id.in_(ids))
+    if again:
+        query = query.execution_options(populate_existing=True)
     return list(db.session.scalars(query.order_by(Incident.created_at.desc())).all())
 
 
 def load_state(
-    base_url: str, at: datetime | None = None, incident_ids: Set[str] | None = None
+    base_url: str,
+    at: datetime | None = None,
+    incident_ids: Set[str] | None = None,
+    named_ids: Set[str] = frozenset(),
 ) -> PublicState:
     """The state at ``at``; with ``incident_ids``, only those incidents (a caller that
-    renders part of the site names every incident the part it renders shows)."""
+    renders part of the site names every incident the part it renders shows), and
+    ``named_ids`` without their updates (it shows them by name only)."""
     at = at or now()
     page = Page.get()
     groups = db.session.scalars(
@@ -251,6 +262,9 @@ def load_state(
         .order_by(Component.position, Component.name)
     ).all()
     everything = load_incidents(incident_ids)
+    if named_ids:
+        everything += load_incidents(named_ids, named=True)
+        everything.sort(key=lambda i: i.created_at, reverse=True)
     group_views = [GroupView(g, list(g.components)) for g in groups]
     state = _assembled(page, base_url, at, group_views, list(ungrouped), list(everything), {})
     state.uptime = load_uptime(state.components, at)

@@ -8,10 +8,12 @@ not count. ``RULE`` is printed on the page so readers can check the arithmetic.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from babel import Locale
@@ -79,14 +81,31 @@ class Day:
 @dataclass
 class Uptime:
     days: list[Day]
+    # (serial, down time, covered time) of every day but today, when they were computed
+    # once for several publishes: the serial names them, the sums spare adding them up.
+    closed: tuple[int, float, float] | None = None
 
-    @property
+    @cached_property
     def percent(self) -> float | None:
-        return percent(sum(d.down for d in self.days), sum(d.covered for d in self.days))
+        if self.closed is not None:
+            _, down, covered = self.closed
+            return percent(down + self.days[-1].down, covered + self.days[-1].covered)
+        down, covered = _sums(self.days)
+        return percent(down, covered)
 
     @property
     def outage_days(self) -> list[Day]:
         return [d for d in self.days if d.notes]
+
+
+def _sums(days: list[Day]) -> tuple[float, float]:
+    """Down and covered seconds of ``days``, added in order (so kept sums plus today's
+    give what adding every day gives)."""
+    down = covered = 0.0
+    for day in days:
+        down += day.down
+        covered += day.covered
+    return down, covered
 
 
 def percent(down: float, covered: float) -> float | None:
@@ -148,6 +167,11 @@ class _Closed:
     days: list[Day]
     cursor: datetime  # where today's share starts
     status: ComponentStatus  # and the status it starts in
+    serial: int = field(default_factory=lambda: next(_serials))
+
+    @cached_property
+    def sums(self) -> tuple[float, float]:
+        return _sums(self.days)
 
 
 def _advance(
@@ -207,9 +231,10 @@ def _with_today(
 ) -> Uptime:
     today = Day(at.astimezone(UTC).date())
     _advance({today.day: today}, closed.cursor, closed.status, changes, at)
-    return Uptime([*closed.days, today])
+    return Uptime([*closed.days, today], (closed.serial, *closed.sums))
 
 
+_serials = itertools.count(1)
 _closed: dict[str, _Closed] = {}
 _before: dict[tuple[Any, ...], dict[str, str]] = {}
 

@@ -4,6 +4,7 @@ alone is byte for byte the one a full render of every record gives."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from statuspage.incidents import components as component_service
 from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
 from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.publishing import manifest, render
+from statuspage.publishing import manifest, months, render
 from statuspage.publishing.snapshot import GENERATIONS, KEEP, TRASH, current_dir, publish
 
 
@@ -240,3 +241,17 @@ def test_files_that_left_the_site_go_once_no_kept_snapshot_links_to_them(app, co
     linked = {os.readlink(p / "history").split("/")[-2] for p in (root / "snapshots").iterdir()}
     assert {p.name for p in (root / GENERATIONS).iterdir()} == linked
     assert list((root / TRASH).iterdir()) == []  # what was set aside is deleted
+
+
+def test_a_month_whose_entries_were_not_kept_is_read_from_the_rows(app, components, compare):
+    """A generation written before month entries were kept (or that lost them) still
+    publishes incrementally, and alike."""
+    quiet = service.open_incident(actor=None, name="Quiet", impact="minor", body="Slow.").id
+    service.resolve(actor=None, incident_id=quiet, body="Fine.")
+    compare()
+    root = Path(app.config["PUBLISH_DIR"])
+    generation = root / GENERATIONS / manifest.read(current_dir(root)).generation
+    shutil.rmtree(generation / months.FOLDER)
+    service.open_incident(actor=None, name="Loud", impact="major", body="Down.")
+    assert was_incremental(compare())
+    assert list((generation / months.FOLDER).rglob("*.json"))
