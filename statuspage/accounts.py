@@ -102,6 +102,27 @@ def change_password(user: User, current: str, new: str, *, keep: str | None) -> 
     db.session.commit()
 
 
+def set_time_zone(user: User, zone: str) -> None:
+    """The zone the admin shows and takes times in for ``user``; empty: the page's."""
+    from statuspage.page_settings import is_time_zone  # it imports the incident service
+
+    zone = (zone or "").strip()
+    if zone and not is_time_zone(zone):
+        raise ValidationError(
+            {"time_zone": "is not a known time zone (IANA name, e.g. Europe/Paris)"}
+        )
+    record(
+        user,
+        "user.time_zone",
+        "user",
+        str(user.id),
+        {"time_zone": user.time_zone},
+        {"time_zone": zone or None},
+    )
+    user.time_zone = zone or None
+    db.session.commit()
+
+
 def sign_out_everywhere(user: User) -> int:
     """End every session of ``user``, this one included; returns how many ended."""
     ended = sessions.end_all_sessions(user)

@@ -26,6 +26,10 @@ def time_zones() -> list[str]:
     return sorted(_zones())
 
 
+def is_time_zone(name: object) -> bool:
+    return isinstance(name, str) and name in _zones()
+
+
 def update_page(
     *, actor: User | None, name: object, time_zone: object, default_language: object = None
 ) -> Page:

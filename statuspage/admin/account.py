@@ -13,11 +13,13 @@ from statuspage.admin.forms import (
     CodeForm,
     ConfirmPasswordForm,
     PasswordChangeForm,
+    TimeZoneForm,
 )
 from statuspage.admin.routes import UNPROCESSABLE, bp, show_errors
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
 from statuspage.models import Role
+from statuspage.page_settings import time_zones
 
 DISABLE = "disable"  # the second password field on the account page
 
@@ -25,6 +27,8 @@ DISABLE = "disable"  # the second password field on the account page
 def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
     context: dict[str, object] = {
         "password_form": PasswordChangeForm(),
+        "zone_form": TimeZoneForm(time_zone=current_user.time_zone or ""),
+        "zones": time_zones(),
         "disable_form": ConfirmPasswordForm(prefix=DISABLE),
         "action_form": ActionForm(),
         "sessions": sessions.open_sessions(current_user),
@@ -40,6 +44,22 @@ def _page(status: int = 200, **overrides: object) -> ResponseReturnValue:
 @require(Role.VIEWER)
 def account() -> ResponseReturnValue:
     return _page()
+
+
+@bp.post("/account/time-zone")
+@require(Role.VIEWER)
+def change_time_zone() -> ResponseReturnValue:
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_time_zone(current_user, form.time_zone.data or "")
+        except ValidationError as exc:
+            db.session.rollback()
+            show_errors(form, exc)
+        else:
+            flash("Times are now shown and taken in your time zone.", "ok")
+            return redirect(url_for("admin.account"))
+    return _page(UNPROCESSABLE, zone_form=form)
 
 
 @bp.post("/account/password")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -35,9 +33,9 @@ def audit() -> ResponseReturnValue:
         if form.object_id.data:
             query = query.where(AuditEvent.object_id == form.object_id.data.strip())
         if form.since.data:
-            query = query.where(AuditEvent.created_at >= form.since.data.replace(tzinfo=UTC))
+            query = query.where(AuditEvent.created_at >= form.since.data)
         if form.until.data:
-            query = query.where(AuditEvent.created_at <= form.until.data.replace(tzinfo=UTC))
+            query = query.where(AuditEvent.created_at <= form.until.data)
         if (before_id := parse_row_id(form.before_id.data)) is not None:
             query = query.where(AuditEvent.id < before_id)
     events = db.session.scalars(query.limit(PAGE_SIZE + 1)).all() if status == 200 else []

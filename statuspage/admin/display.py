@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import g
+from flask import request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -47,11 +47,34 @@ def tone(value: object) -> str:
 
 
 def operator_zone() -> ZoneInfo:
-    """The signed-in user's own time zone, else the page's; looked up once per request."""
-    if "operator_zone" not in g:
+    """The signed-in user's own time zone, else the page's; looked up once per request
+    (kept on the request: an app context, and ``g`` with it, may outlive one)."""
+    zone = getattr(request, "operator_zone", None)
+    if zone is None:
         name = getattr(current_user, "time_zone", None) or Page.get().time_zone
-        g.operator_zone = ZoneInfo(name)
-    return g.operator_zone
+        zone = request.operator_zone = ZoneInfo(name)  # type: ignore[attr-defined]
+    return zone
+
+
+@bp.app_template_global()
+def operator_zone_name() -> str:
+    return operator_zone().key
+
+
+def from_operator_zone(typed: datetime) -> datetime:
+    """A wall-clock time typed by the operator, as the UTC instant it names (a time that
+    occurs twice when clocks go back is taken the first time)."""
+    return typed.replace(tzinfo=operator_zone(), fold=0).astimezone(UTC)
+
+
+def zone_hint() -> str:
+    """Says which zone a time field takes, and its offset from UTC now."""
+    zone = operator_zone()
+    here = datetime.now(UTC).astimezone(zone)
+    if here.tzname() == "UTC":
+        return "In UTC."
+    offset = here.strftime("%z")
+    return f"In your time zone, {zone.key} (UTC{offset[:3]}:{offset[3:]} now)."
 
 
 def local_parts(value: datetime) -> tuple[str, str | None]:

@@ -3,16 +3,14 @@ no alert gave one) and the 30-day median on the dashboard."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField
 from wtforms.validators import DataRequired
 
 from statuspage.admin.access import require
+from statuspage.admin.forms import ZonedDateTimeField
 from statuspage.admin.routes import bp
 from statuspage.errors import NotFound, ValidationError
 from statuspage.incidents import first_post
@@ -20,9 +18,7 @@ from statuspage.models import Incident, Role
 
 
 class ProblemStartForm(FlaskForm):
-    problem_started_at = DateTimeLocalField(
-        "Problem started (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
-    )
+    problem_started_at = ZonedDateTimeField("Problem started", validators=[DataRequired()])
 
 
 @bp.post("/incidents/<incident_id>/problem-start")
@@ -30,9 +26,9 @@ class ProblemStartForm(FlaskForm):
 def problem_start(incident_id: str) -> ResponseReturnValue:
     form = ProblemStartForm()
     if not form.validate_on_submit():
-        flash("Give the time the problem started, as YYYY-MM-DD HH:MM in UTC.", "error")
+        flash("Give the time the problem started, as YYYY-MM-DD HH:MM in your time zone.", "error")
     else:
-        started = form.problem_started_at.data.replace(tzinfo=UTC)
+        started = form.problem_started_at.data
         try:
             first_post.set_problem_start(
                 actor=current_user, incident_id=incident_id, started=started

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from statuspage import passwords
+from statuspage.admin.display import from_operator_zone, operator_zone, zone_hint
 from statuspage.i18n import LANGUAGES
 from statuspage.incidents import intervals
 from statuspage.incidents.templates import TEMPLATE_STATUSES
@@ -161,27 +162,40 @@ class ActionForm(FlaskForm):
     """A button that only carries the CSRF token."""
 
 
+class ZonedDateTimeField(DateTimeLocalField):
+    """A time typed in the operator's time zone (named in the hint), held as UTC."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(label, **kwargs)
+        self.description = zone_hint()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = from_operator_zone(self.data)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if self.data is None:
+            return ""
+        return self.data.astimezone(operator_zone()).strftime(self.format[0])
+
+
 class MaintenanceForm(FlaskForm):
     name = StringField("Title", validators=line_rules())
     body = TextAreaField("Message (Markdown)", validators=text_rules())
-    scheduled_for = DateTimeLocalField(
-        "Starts (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
-    )
-    scheduled_until = DateTimeLocalField(
-        "Ends (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
-    )
+    scheduled_for = ZonedDateTimeField("Starts", validators=[DataRequired()])
+    scheduled_until = ZonedDateTimeField("Ends", validators=[DataRequired()])
     auto_in_progress = BooleanField("Start automatically at the start time", default=True)
     auto_completed = BooleanField("Complete automatically at the end time", default=True)
     notify = BooleanField("Notify subscribers and social channels", default=True)
 
 
 class RescheduleForm(FlaskForm):
-    scheduled_for = DateTimeLocalField(
-        "Starts (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
-    )
-    scheduled_until = DateTimeLocalField(
-        "Ends (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
-    )
+    scheduled_for = ZonedDateTimeField("Starts", validators=[DataRequired()])
+    scheduled_until = ZonedDateTimeField("Ends", validators=[DataRequired()])
     announcement = TextAreaField(
         "Announcement (Markdown; empty: the new window, said plainly)",
         validators=optional_text_rules(MAX_BODY),
@@ -313,8 +327,8 @@ class AuditFilterForm(FlaskForm):
     action = StringField("Action", validators=[Optional(), Length(max=64)])
     object_type = StringField("Object type", validators=[Optional(), Length(max=32)])
     object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
-    since = DateTimeLocalField("From (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    until = DateTimeLocalField("To (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    since = ZonedDateTimeField("From", validators=[Optional()])
+    until = ZonedDateTimeField("To", validators=[Optional()])
     before_id = HiddenField()
 
 
@@ -341,6 +355,14 @@ def channel_choices(form_data: MultiDict[str, str]) -> list[int] | None:
     if CHANNELS_SHOWN not in form_data:
         return None
     return [int(v) if v.isascii() and v.isdigit() else -1 for v in form_data.getlist("channels")]
+
+
+class TimeZoneForm(FlaskForm):
+    time_zone = StringField(
+        "Your time zone",
+        validators=[Optional(), Length(max=64)],
+        description="An IANA name such as Europe/Paris. Empty: the page's time zone.",
+    )
 
 
 class SubscriberFilterForm(FlaskForm):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -30,9 +28,8 @@ def maintenances() -> ResponseReturnValue:
                     actor=current_user,
                     name=form.name.data,
                     body=form.body.data,
-                    # The form's times are UTC, as its labels say.
-                    scheduled_for=form.scheduled_for.data.replace(tzinfo=UTC),
-                    scheduled_until=form.scheduled_until.data.replace(tzinfo=UTC),
+                    scheduled_for=form.scheduled_for.data,
+                    scheduled_until=form.scheduled_until.data,
                     components=chosen,
                     auto_in_progress=form.auto_in_progress.data,
                     auto_completed=form.auto_completed.data,
@@ -56,8 +53,7 @@ def reschedule(incident_id: str) -> ResponseReturnValue:
         abort(404)
     form = RescheduleForm()
     if form.validate_on_submit():
-        start = form.scheduled_for.data.replace(tzinfo=UTC)
-        end = form.scheduled_until.data.replace(tzinfo=UTC)
+        start, end = form.scheduled_for.data, form.scheduled_until.data
         try:
             maintenance.reschedule(
                 actor=current_user,

@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     # Set for a password someone else chose (the first admin, users added in the admin):
     # the next sign-in leads to changing it before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # The admin shows and takes times in this IANA zone; None: the page's time zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # TOTP: the secret is sealed like channel credentials; enrolment is complete once a
     # code was confirmed. The last accepted time step makes each code usable once.
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
