@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import has_request_context, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -49,6 +49,8 @@ def tone(value: object) -> str:
 def operator_zone() -> ZoneInfo:
     """The signed-in user's own time zone, else the page's; looked up once per request
     (kept on the request: an app context, and ``g`` with it, may outlive one)."""
+    if not has_request_context():
+        return ZoneInfo(Page.get().time_zone)
     zone = getattr(request, "operator_zone", None)
     if zone is None:
         name = getattr(current_user, "time_zone", None) or Page.get().time_zone
