@@ -1,7 +1,7 @@
 """operators choose the time zone the admin shows and takes times in
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-27 22:00:00
 
 ``time_zone`` is an IANA name; empty means the page's time zone.
@@ -10,8 +10,8 @@ Create Date: 2026-11-27 22:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
