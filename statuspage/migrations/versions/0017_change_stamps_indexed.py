@@ -10,8 +10,8 @@ an index that lookup reads every incident and every update of the history.
 
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
