@@ -1,7 +1,7 @@
 """incidents and their updates are found by when they last changed
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-28 22:00:00
 
 A publish renders what changed since the served snapshot, found by ``updated_at``; without
