@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from statuspage.branding import brand
 from statuspage.i18n import speaking
 from statuspage.lib.timefmt import human
 from statuspage.models import (
+    Component,
     ComponentStatus,
     Impact,
     IncidentStatus,
@@ -107,33 +108,62 @@ def incident_url(incident_id: str) -> str:
 
 
 def build_facts(update: IncidentUpdate) -> MessageFacts:
-    """Names are made one plain line and bodies lose control characters here, whatever a
-    stored row holds, so no channel (an email subject above all) can be broken by one."""
+    """The facts of a stored update."""
     incident = update.incident
-    page = Page.get()
     first = min(incident.updates, key=lambda u: u.created_at)
-    return MessageFacts(
+    return compose_facts(
         incident_id=incident.id,
-        incident_name=one_line(incident.name),
+        incident_name=incident.name,
         impact=Impact(incident.impact),
         update_id=update.id,
         status=IncidentStatus(update.status),
-        body=strip_controls(update.body),
-        components=tuple(
-            ComponentFact(
-                id=a.component.id,
-                name=one_line(a.component.display_name),
-                old_status=ComponentStatus(a.old_status),
-                new_status=ComponentStatus(a.new_status),
-            )
-            for a in update.affected
-        ),
+        body=update.body,
+        changes=[(a.component, a.old_status, a.new_status) for a in update.affected],
         next_update_due=update.next_update_due,
         created_at=update.created_at,
-        url=f"{incident_url(incident.id)}#update-{update.id}",
         is_first=first.id == update.id,
+    )
+
+
+def compose_facts(
+    *,
+    incident_id: str,
+    incident_name: str,
+    impact: Impact,
+    update_id: str,
+    status: IncidentStatus,
+    body: str,
+    changes: Sequence[tuple[Component, str, str]],
+    next_update_due: datetime | None,
+    created_at: datetime,
+    is_first: bool,
+) -> MessageFacts:
+    """Facts of an update, stored or still being typed (the console's preview). Names are
+    made one plain line and bodies lose control characters here, whatever a stored row
+    holds, so no channel (an email subject above all) can be broken by one."""
+    page = Page.get()
+    return MessageFacts(
+        incident_id=incident_id,
+        incident_name=one_line(incident_name),
+        impact=impact,
+        update_id=update_id,
+        status=status,
+        body=strip_controls(body),
+        components=tuple(
+            ComponentFact(
+                id=component.id,
+                name=one_line(component.display_name),
+                old_status=ComponentStatus(old),
+                new_status=ComponentStatus(new),
+            )
+            for component, old, new in changes
+        ),
+        next_update_due=next_update_due,
+        created_at=created_at,
+        url=f"{incident_url(incident_id)}#update-{update_id}",
+        is_first=is_first,
         page_name=one_line(page.name),
-        incident_url=incident_url(incident.id),
+        incident_url=incident_url(incident_id),
         language=page.default_language or "en",
         brand_colour=page.brand_colour,
         logo_url=_logo_url(page),
@@ -228,13 +258,21 @@ def fit(
     kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
 ) -> str:
     """Render ``kind`` within ``limit`` as ``measure`` counts, shortening the free text."""
+    return fitted(kind, facts, limit, measure, **extra)[0]
+
+
+def fitted(
+    kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
+) -> tuple[str, dict[str, int]]:
+    """``fit``'s text and how many characters of the name, body and component list it
+    kept (the preview shows where a post is cut)."""
     with speaking(facts.language):
         return _fit(kind, facts, limit, measure, **extra)
 
 
 def _fit(
     kind: str, facts: MessageFacts, limit: int, measure: Callable[[str], int], **extra: Any
-) -> str:
+) -> tuple[str, dict[str, int]]:
     full = {
         "name": facts.incident_name,
         "body": facts.body_text,
@@ -249,7 +287,7 @@ def _fit(
     text = attempt()
     for field, floor in _CUTS:
         if measure(text) <= limit:
-            return text
+            return text, keep
         low, high = min(floor, keep[field]), keep[field]
         while low < high:  # the longest cut of this field that fits, not below its floor
             middle = (low + high + 1) // 2
@@ -259,7 +297,7 @@ def _fit(
                 high = middle - 1
         keep[field] = low
         text = attempt()
-    return text  # only the fixed facts remain; a limit this small cannot hold them
+    return text, keep  # only the fixed facts remain; a limit this small cannot hold them
 
 
 def admin_incident_url(incident_id: str) -> str:

@@ -9,6 +9,7 @@ from statuspage.admin import (  # noqa: F401  (each module registers its views o
     integrations,
     maintenance,
     navigation,
+    previews,
     settings,
     signin,
     subscribers,

@@ -39,6 +39,7 @@ from statuspage.incidents.workflow import (
     MIN_INTERVAL,
 )
 from statuspage.models import ComponentStatus, Impact, Role
+from statuspage.models.types import new_public_id
 from statuspage.page_settings import MAX_PAGE_NAME
 from statuspage.text_rules import PlainLine, PlainText
 
@@ -127,12 +128,17 @@ class IncidentForm(FlaskForm):
         description="Leave empty for the default of the impact level.",
     )
     notify = BooleanField("Notify subscribers and social channels", default=True)
+    # Chosen when the form is shown, so the preview links to the incident and update that
+    # posting makes, and a second submit of the same form is known.
+    incident_id = HiddenField(default=new_public_id)
+    update_id = HiddenField(default=new_public_id)
 
 
 class UpdateForm(FlaskForm):
     status = SelectField("Status", choices=_choices(INCIDENT_STATUSES))
     body = TextAreaField("Message (Markdown)", validators=text_rules())
     notify = BooleanField("Notify subscribers and social channels", default=True)
+    update_id = HiddenField(default=new_public_id)
 
     def for_maintenance(self) -> UpdateForm:
         self.status.choices = _choices(MAINTENANCE_STATUSES[1:])

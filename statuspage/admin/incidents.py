@@ -38,6 +38,7 @@ from statuspage.models import (
     Role,
 )
 from statuspage.models.channels import SUBSCRIBER_KINDS
+from statuspage.models.types import PUBLIC_ID
 
 
 def _template_from_query() -> IncidentTemplate | None:
@@ -56,9 +57,19 @@ def new_incident() -> ResponseReturnValue:
         if template.status in [c.value for c in form.status.choices]:
             form.status.data = template.status
     if request.method == "POST":
+        if (done := db.session.get(Incident, form.incident_id.data or "")) is not None:
+            flash("That incident was already opened.", "ok")  # the form, submitted again
+            return redirect(url_for("admin.incident", incident_id=done.id))
         if form.validate_on_submit():
+            fresh = (
+                form.incident_id.data if PUBLIC_ID.fullmatch(form.incident_id.data or "") else None
+            )
             try:
-                incident = service.open_incident(**opening(form, chosen, channels))
+                incident = service.open_incident(
+                    **opening(form, chosen, channels),
+                    incident_id=fresh,
+                    update_id=form.update_id.data or None,
+                )
             except ValidationError as exc:
                 show_errors(form, exc)
             else:
@@ -149,6 +160,10 @@ def incident(incident_id: str) -> ResponseReturnValue:
     if request.method == "POST":
         if not current_user.can(Role.RESPONDER):
             abort(403)
+        done = db.session.get(IncidentUpdate, form.update_id.data or "")
+        if done is not None and done.incident_id == row.id:
+            flash("That update was already posted.", "ok")  # the form, submitted again
+            return redirect(url_for("admin.incident", incident_id=row.id))
         if form.validate_on_submit():
             try:
                 service.post_update(
@@ -159,6 +174,7 @@ def incident(incident_id: str) -> ResponseReturnValue:
                     components=chosen,
                     notify=form.notify.data,
                     channels=channels,
+                    update_id=form.update_id.data or None,
                 )
             except ValidationError as exc:
                 show_errors(form, exc)

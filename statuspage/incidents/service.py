@@ -31,7 +31,7 @@ from statuspage.models import (
     User,
 )
 from statuspage.models.audit import record
-from statuspage.models.types import new_public_id
+from statuspage.models.types import PUBLIC_ID, new_public_id
 from statuspage.text_rules import check_line, check_text, storable
 
 T = TypeVar("T")
@@ -93,6 +93,18 @@ def load_channels(requested: Sequence[int] | None, errors: Errors) -> list[int] 
     return sorted(set(requested) & announcing)
 
 
+def fresh_id(field: str, value: str | None) -> str | None:
+    """An id chosen before the update exists (the console previews links to it): of the
+    public form and used by no update yet."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not PUBLIC_ID.fullmatch(value):
+        raise ValidationError({field: "must be 12 lowercase letters or digits"})
+    if db.session.get(IncidentUpdate, value) is not None:
+        raise ValidationError({field: "this update was already posted"})
+    return value
+
+
 def snapshot(incident: Incident) -> dict[str, Any]:
     return {
         "name": incident.name,
@@ -144,15 +156,17 @@ def write_update(
     cause: ChangeCause = ChangeCause.INCIDENT,
     channels: list[int] | None = None,
     at: datetime | None = None,
+    update_id: str | None = None,
 ) -> IncidentUpdate:
     """Add one public update with its component changes and outbox rows (no commit).
 
     ``channels`` narrows the announcing channels it goes to; None means all of them.
     ``at`` is the update's time, given by callers whose text names the promise it makes.
+    ``update_id`` is the id the console's preview linked to (checked by ``fresh_id``).
     """
     at = at or now()
     update = IncidentUpdate(
-        id=new_public_id(),
+        id=update_id or new_public_id(),
         incident=incident,
         status=status,
         body=body,
@@ -211,6 +225,7 @@ def open_incident(
     channels: Sequence[int] | None = None,
     problem_started_at: datetime | None = None,
     incident_id: str | None = None,
+    update_id: str | None = None,
 ) -> Incident:
     """Open an incident with its first public update.
 
@@ -230,6 +245,7 @@ def open_incident(
         errors.errors["problem_started_at"] = "must not be in the future"
     changes = load_components(components or {}, errors)
     chosen = load_channels(channels, errors)
+    fresh = errors.check(fresh_id, "update_id", update_id)
     errors.raise_any()
     assert clean_name and clean_body and parsed_impact and parsed_status
     incident = Incident(
@@ -243,7 +259,16 @@ def open_incident(
         problem_started_at=problem_started_at,
     )
     db.session.add(incident)
-    write_update(incident, parsed_status, clean_body, changes, actor, notify, channels=chosen)
+    write_update(
+        incident,
+        parsed_status,
+        clean_body,
+        changes,
+        actor,
+        notify,
+        channels=chosen,
+        update_id=fresh,
+    )
     record(actor, "incident.open", "incident", incident.id, None, snapshot(incident))
     db.session.commit()
     return incident
@@ -266,6 +291,7 @@ def post_update(
     components: Mapping[str, str] | None = None,
     notify: bool = True,
     channels: Sequence[int] | None = None,
+    update_id: str | None = None,
 ) -> IncidentUpdate:
     """Post a public update; it may move the incident's status and its components.
 
@@ -287,11 +313,12 @@ def post_update(
         components = restored_components(incident, components)
     changes = load_components(components or {}, errors)
     chosen = load_channels(channels, errors)
+    fresh = errors.check(fresh_id, "update_id", update_id)
     errors.raise_any()
     assert clean_body and parsed_status
     before = snapshot(incident)
     update = write_update(
-        incident, parsed_status, clean_body, changes, actor, notify, cause, chosen
+        incident, parsed_status, clean_body, changes, actor, notify, cause, chosen, update_id=fresh
     )
     record(actor, "incident.update", "incident", incident.id, before, snapshot(incident))
     db.session.commit()

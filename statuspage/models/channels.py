@@ -401,6 +401,10 @@ class Channel(db.Model):
     last_test_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_test_ok: Mapped[bool | None]
     last_test_message: Mapped[str | None] = mapped_column(Text)
+    # The longest post the far end takes, as the worker last read it (Mastodon instances
+    # each set their own): the console's preview fits posts to the same number.
+    post_limit: Mapped[int | None] = mapped_column(Integer)
+    post_limit_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def secrets(self) -> dict[str, Any]:

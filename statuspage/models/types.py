@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+PUBLIC_ID = re.compile(f"[{ID_ALPHABET}]{{12}}")
 
 
 def new_public_id() -> str:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from statuspage.incidents import service
+from statuspage.messages import graphemes
 from statuspage.models import DeliveryState
 from tests.channels.helpers import deliver, make_due, open_incident, rows
 from tests.fakes.fixtures import connect
@@ -48,7 +49,7 @@ def test_each_incident_is_one_thread_with_root_and_parent(app, components, wired
     assert _refs(identified) == {"root": root, "parent": root}
     assert _refs(monitoring) == {"root": root, "parent": _ref(identified)}
     text = first["value"]["text"]
-    assert bluesky.graphemes(text) <= 300 and "…" in text
+    assert graphemes(text) <= 300 and "…" in text
     assert "API (major outage)" in text and "Next update by" in text
     (facet,) = first["value"]["facets"]
     link = facet["features"][0]["uri"]

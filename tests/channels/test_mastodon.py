@@ -17,7 +17,6 @@ from tests.channels.helpers import deliver, make_due, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
 from tests.signin import sign_in
-from workers.channels import mastodon as mastodon_transport
 
 LONG = "Logins fail for some customers while we roll back a change. " * 10
 
@@ -25,7 +24,6 @@ LONG = "Logins fail for some customers while we roll back a change. " * 10
 def test_it_threads_with_the_instance_limit_and_the_delivery_key(app, components, wired):
     fake = wired["mastodon"]
     fake.max_characters = 200
-    mastodon_transport._limits.clear()
     connect(wired, "mastodon")
     incident = open_incident({components["API"]: "partial_outage"}, body=LONG)
     service.post_update(actor=None, incident_id=incident.id, status="monitoring", body="Better")

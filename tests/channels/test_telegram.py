@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from statuspage.channel_messages import telegram_length
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.lib import http
@@ -13,7 +14,7 @@ from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
 from tests.fakes.telegram import TOKEN, too_many
-from workers.channels.telegram import Telegram, telegram_length
+from workers.channels.telegram import Telegram
 
 SEND = f"/bot{TOKEN}/sendMessage"
 LONG = "Logins fail for some customers 🔥 while we roll back a change. " * 100

@@ -22,9 +22,10 @@ from atproto_client.request import Request
 from atproto_core.uri import AtUri
 
 from statuspage import outbox
+from statuspage.channel_messages import bluesky_post
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
-from statuspage.messages import MessageFacts, fit, graphemes
+from statuspage.messages import MessageFacts
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
     DeliveryError,
@@ -36,7 +37,6 @@ from workers.channels.base import (
 )
 
 DEFAULT_SERVICE = "https://bsky.social"
-POST_LIMIT = 300  # graphemes: https://docs.bsky.app/docs/advanced-guides/post-richtext
 COLLECTION = "app.bsky.feed.post"
 POST_URL = "https://bsky.app/profile/{did}/post/{rkey}"
 _URL = regex.compile(r"https?://\S+")
@@ -172,7 +172,7 @@ class Bluesky(HttpTransport):
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
-        text = fit("bluesky", facts, POST_LIMIT, graphemes)
+        text = bluesky_post(facts).text
         language = channel.config.get("language")
         with self.connect(channel) as (client, did):
             reply = self._thread(client, channel.id, facts.incident_id)

@@ -13,18 +13,16 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from statuspage import outbox
+from statuspage.channel_messages import NO_MENTIONS, clip, discord_payload
 from statuspage.lib import http
-from statuspage.lib.clock import iso
 from statuspage.messages import (
-    ELLIPSIS,
     MessageFacts,
     admin_incident_url,
     admin_url,
-    fit,
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, IncidentStatus, OperatorAlert
+from statuspage.models import Channel, Delivery, OperatorAlert
 from workers.channels.base import (
     DeliveryError,
     HttpTransport,
@@ -34,25 +32,7 @@ from workers.channels.base import (
     thread_root,
 )
 
-# https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
 THREAD_NAME_LIMIT = 100
-COLOURS = {"none": 0x6B7280, "minor": 0xD97706, "major": 0xEA580C, "critical": 0xDC2626}
-MAINTENANCE_COLOUR = 0x2563EB
-OVER_COLOUR = 0x16A34A
-OVER = (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED, IncidentStatus.POSTMORTEM)
-NO_MENTIONS = {"parse": []}  # no text of ours ever pings @everyone, a role or a user
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
-
-
-def _colour(facts: MessageFacts) -> int:
-    if facts.status in OVER:
-        return OVER_COLOUR
-    return COLOURS.get(str(facts.impact), MAINTENANCE_COLOUR)
 
 
 def with_query(url: str, **params: str) -> str:
@@ -72,19 +52,8 @@ class Discord(HttpTransport):
     threaded = True
 
     def payload(self, facts: MessageFacts) -> dict[str, Any]:
-        return {
-            "embeds": [
-                {
-                    "title": _clip(f"{facts.status_label}: {facts.incident_name}", TITLE_LIMIT),
-                    "url": facts.url,
-                    "description": fit("discord", facts, DESCRIPTION_LIMIT, len),
-                    "color": _colour(facts),
-                    "timestamp": iso(facts.created_at),
-                    "footer": {"text": _clip(f"{facts.page_name} status updates", 2048)},
-                }
-            ],
-            "allowed_mentions": NO_MENTIONS,
-        }
+        """The embed of an update (built where the console previews it)."""
+        return discord_payload(facts)
 
     def _post(
         self, delivery: Delivery | None, channel: Channel, payload: dict, **params: str
@@ -123,7 +92,7 @@ class Discord(HttpTransport):
             if root:
                 params["thread_id"] = root
             else:
-                payload["thread_name"] = _clip(facts.incident_name, THREAD_NAME_LIMIT)
+                payload["thread_name"] = clip(facts.incident_name, THREAD_NAME_LIMIT)
         message = self._post(delivery, channel, payload, **params)
         return SendResult(external_id=str(message["id"]))
 
@@ -138,11 +107,11 @@ class Discord(HttpTransport):
             )
         channel = load_channel(delivery.channel_id)
         payload: dict[str, Any] = {
-            "content": _clip(text.strip(), 2000),
+            "content": clip(text.strip(), 2000),
             "allowed_mentions": NO_MENTIONS,
         }
         if channel.config.get("forum") == "on":
-            payload["thread_name"] = _clip(f"Operator alert: {alert.text}", THREAD_NAME_LIMIT)
+            payload["thread_name"] = clip(f"Operator alert: {alert.text}", THREAD_NAME_LIMIT)
         message = self._post(delivery, channel, payload)
         return SendResult(external_id=str(message["id"]))
 

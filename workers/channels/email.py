@@ -24,6 +24,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from statuspage.channel_messages import email_html, email_subject, email_text
 from statuspage.extensions import db
 from statuspage.i18n import speaking
 from statuspage.lib import http
@@ -395,9 +396,9 @@ class Email(Transport):
         signed = mailing_links((r.id, r.link_nonce) for r in recipients)
         links = dict(zip(addresses, signed, strict=True))
         widest_link = max((link for pair in links.values() for link in pair), key=len, default="")
-        subject = render("email_subject", facts)
-        text = render("email", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
-        html = render("email.html", facts, unsubscribe_url=_UNSUBSCRIBE, manage_url=_MANAGE)
+        subject = email_subject(facts)
+        text = email_text(facts, manage_url=_MANAGE, unsubscribe_url=_UNSUBSCRIBE)
+        html = email_html(facts, manage_url=_MANAGE, unsubscribe_url=_UNSUBSCRIBE)
         with Mailer(channel, reuse=True) as mailer:
             template = BatchMessage(
                 subject=subject,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import mastodon as mastodon_py
 import requests
 
+from statuspage.channel_messages import MASTODON_DEFAULT_LIMIT, mastodon_post
+from statuspage.extensions import db
 from statuspage.lib import http
+from statuspage.lib.clock import now
 from statuspage.listening.replies import ReplyFacts
-from statuspage.messages import MessageFacts, fit, mastodon_length
+from statuspage.messages import MessageFacts
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
     DeliveryError,
@@ -22,9 +25,7 @@ from workers.channels.base import (
     load_channel,
 )
 
-DEFAULT_LIMIT = 500
-LIMIT_TTL = 3600.0
-_limits: dict[str, tuple[int, float]] = {}  # instance URL -> (max characters, fetched at)
+LIMIT_TTL = timedelta(hours=1)
 
 
 def _max_characters(instance: Any) -> int:
@@ -32,7 +33,7 @@ def _max_characters(instance: Any) -> int:
         return int(instance["configuration"]["statuses"]["max_characters"])
     except (KeyError, TypeError, ValueError):
         # Pleroma and Akkoma publish the limit under another name.
-        return int(instance.get("max_toot_chars") or DEFAULT_LIMIT)
+        return int(instance.get("max_toot_chars") or MASTODON_DEFAULT_LIMIT)
 
 
 class Mastodon(HttpTransport):
@@ -61,22 +62,24 @@ class Mastodon(HttpTransport):
             except mastodon_py.MastodonError as exc:
                 raise self._error(exc, answers, channel) from None
 
-    def char_limit(self, client: mastodon_py.Mastodon, base_url: str) -> int:
-        """The instance's own limit (``GET /api/v2/instance``), cached for an hour."""
-        cached = _limits.get(base_url)
-        if cached and time.monotonic() - cached[1] < LIMIT_TTL:
-            return cached[0]
-        limit = _max_characters(client.instance())
-        _limits[base_url] = (limit, time.monotonic())
-        return limit
+    def char_limit(self, client: mastodon_py.Mastodon, channel: Channel) -> int:
+        """The instance's own limit (``GET /api/v2/instance``), read again after an hour
+        and kept on the channel row, where the console's preview reads it too."""
+        read_at = channel.post_limit_read_at
+        if channel.post_limit and read_at and now() - read_at < LIMIT_TTL:
+            return channel.post_limit
+        channel.post_limit = _max_characters(client.instance())
+        channel.post_limit_read_at = now()
+        db.session.commit()
+        return channel.post_limit
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
         reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
         with self._connect(channel) as client:
-            limit = self.char_limit(client, channel.config["base_url"])
+            limit = self.char_limit(client, channel)
             status = client.status_post(
-                fit("mastodon", facts, limit, mastodon_length),
+                mastodon_post(facts, limit).text,
                 in_reply_to_id=reply_to,
                 visibility=channel.config.get("visibility") or "public",
                 language=channel.config.get("language") or None,
@@ -102,7 +105,7 @@ class Mastodon(HttpTransport):
         """Checks the token with ``verify_credentials``: a test toot would be public noise."""
         with self._connect(channel) as client:
             account = client.account_verify_credentials()
-            limit = self.char_limit(client, channel.config["base_url"])
+            limit = self.char_limit(client, channel)
         return f"Connected as @{account['acct']}; posts up to {limit} characters."
 
     @staticmethod

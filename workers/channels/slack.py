@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from statuspage.channel_messages import SLACK_SECTION_LIMIT, clip, slack_escape, slack_payload
 from statuspage.lib import http
 from statuspage.messages import (
     MessageFacts,
@@ -21,18 +22,6 @@ from workers.channels.base import (
     load_channel,
 )
 
-HEADER_LIMIT = 150  # Block Kit limits
-SECTION_LIMIT = 3000
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
 
 class Slack(HttpTransport):
     """An incoming webhook has no idempotency key; a resend after an unknown outcome may
@@ -41,33 +30,8 @@ class Slack(HttpTransport):
     safe_to_resend = True
 
     def payload(self, facts: MessageFacts) -> dict[str, Any]:
-        """Every interpolated field is escaped; only our own link stays Slack markup."""
-        name = escape(facts.incident_name)
-        body = render(
-            "slack",
-            facts,
-            name=name,
-            body=escape(facts.body_text),
-            components=escape(facts.components_text),
-        )
-        title = f"{facts.status_label}: {name}"
-        return {
-            "text": f"{title} · <{facts.url}|View incident>",
-            "blocks": [
-                {
-                    "type": "header",
-                    "text": {"type": "plain_text", "text": _clip(title, HEADER_LIMIT)},
-                },
-                {"type": "section", "text": {"type": "mrkdwn", "text": _clip(body, SECTION_LIMIT)}},
-                {
-                    "type": "context",
-                    "elements": [
-                        {"type": "mrkdwn", "text": escape(f"{facts.page_name} status updates")}
-                    ],
-                },
-            ],
-            "unfurl_links": False,
-        }
+        """The Block Kit message of an update (built where the console previews it)."""
+        return slack_payload(facts)
 
     def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
         keys = channel_secrets(channel)
@@ -89,24 +53,24 @@ class Slack(HttpTransport):
     ) -> SendResult:
         if facts is None:
             text = render_file(
-                "messages/notice.txt", text=escape(alert.text), admin_url=admin_url(alert)
+                "messages/notice.txt", text=slack_escape(alert.text), admin_url=admin_url(alert)
             ).strip()
         else:
             text = render(
                 "alert",
                 facts,
-                text=escape(alert.text),
-                name=escape(facts.incident_name),
+                text=slack_escape(alert.text),
+                name=slack_escape(facts.incident_name),
                 admin_url=admin_incident_url(facts.incident_id),
             )
         self._post(
             load_channel(delivery.channel_id),
             {
-                "text": escape(alert.text),
+                "text": slack_escape(alert.text),
                 "blocks": [
                     {
                         "type": "section",
-                        "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)},
+                        "text": {"type": "mrkdwn", "text": clip(text, SLACK_SECTION_LIMIT)},
                     }
                 ],
             },

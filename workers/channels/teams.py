@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from statuspage.channel_messages import TEAMS_TEXT_LIMIT, teams_card, teams_payload
 from statuspage.lib import http
 from statuspage.messages import (
     MessageFacts,
     admin_incident_url,
     admin_url,
-    fit,
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, IncidentStatus, OperatorAlert
+from statuspage.models import Channel, Delivery, OperatorAlert
 from workers.channels.base import (
     DeliveryError,
     HttpTransport,
@@ -24,51 +24,6 @@ from workers.channels.base import (
     channel_secrets,
     load_channel,
 )
-
-CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-CARD_VERSION = "1.4"  # what Teams renders on every client
-TEXT_LIMIT = 20_000  # a Teams message holds about 28 KB, card markup included
-COLOURS = {"none": "Default", "minor": "Warning", "major": "Attention", "critical": "Attention"}
-OVER = (IncidentStatus.RESOLVED, IncidentStatus.COMPLETED, IncidentStatus.POSTMORTEM)
-
-
-def card(title: str, text: str, *, url: str | None = None, colour: str = "Default") -> dict:
-    """A Workflows ``message`` carrying one Adaptive Card: the title, then each line of
-    ``text`` as its own wrapped block (a card block shows a single newline as a space)."""
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "color": colour,
-            "wrap": True,
-        }
-    ]
-    body += [
-        {"type": "TextBlock", "text": line, "wrap": True, "spacing": "Small"}
-        for line in text.splitlines()
-        if line.strip()
-    ]
-    content: dict[str, Any] = {
-        "$schema": CARD_SCHEMA,
-        "type": "AdaptiveCard",
-        "version": CARD_VERSION,
-        "body": body,
-        "msteams": {"width": "Full"},
-    }
-    if url:
-        content["actions"] = [{"type": "Action.OpenUrl", "title": "View incident", "url": url}]
-    return {
-        "type": "message",
-        "attachments": [
-            {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": content,
-            }
-        ],
-    }
 
 
 class Teams(HttpTransport):
@@ -79,13 +34,8 @@ class Teams(HttpTransport):
     safe_to_resend = True
 
     def payload(self, facts: MessageFacts) -> dict[str, Any]:
-        colour = "Good" if facts.status in OVER else COLOURS.get(str(facts.impact), "Default")
-        return card(
-            f"{facts.status_label}: {facts.incident_name}",
-            fit("teams", facts, TEXT_LIMIT, len),
-            url=facts.url,
-            colour=colour,
-        )
+        """The card of an update (built where the console previews it)."""
+        return teams_payload(facts)
 
     def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
         keys = channel_secrets(channel)
@@ -113,7 +63,7 @@ class Teams(HttpTransport):
             )
         self._post(
             load_channel(delivery.channel_id),
-            card("Operator alert", text[:TEXT_LIMIT], colour="Warning"),
+            teams_card("Operator alert", text[:TEAMS_TEXT_LIMIT], colour="Warning"),
         )
         return SendResult()
 
@@ -121,5 +71,5 @@ class Teams(HttpTransport):
         from statuspage.models import Page
 
         text = render_file("messages/test.txt", page_name=Page.get().name).strip()
-        self._post(channel, card("Test", text))
+        self._post(channel, teams_card("Test", text))
         return "Test card posted."

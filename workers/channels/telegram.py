@@ -11,9 +11,10 @@ from typing import Any
 from flask import current_app
 
 from statuspage import outbox
+from statuspage.channel_messages import telegram_post
 from statuspage.lib import http
 from statuspage.lib.clock import now
-from statuspage.messages import MessageFacts, fit
+from statuspage.messages import MessageFacts
 from statuspage.models import Channel, Delivery
 from workers.channels.base import (
     DeliveryError,
@@ -25,12 +26,6 @@ from workers.channels.base import (
 )
 
 API_ORIGIN = "https://api.telegram.org"
-TEXT_LIMIT = 4096  # https://core.telegram.org/bots/api#sendmessage
-
-
-def telegram_length(text: str) -> int:
-    """Telegram measures text in UTF-16 code units (an emoji may count 2)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def post_url(chat: dict[str, Any], message_id: int) -> str | None:
@@ -96,7 +91,7 @@ class Telegram(HttpTransport):
         channel = load_channel(delivery.channel_id)
         payload: dict[str, Any] = {
             "chat_id": channel.config["chat_id"],
-            "text": fit("telegram", facts, TEXT_LIMIT, telegram_length),
+            "text": telegram_post(facts).text,
             "link_preview_options": {"is_disabled": True},
         }
         root = thread_root(channel.id, facts.incident_id)

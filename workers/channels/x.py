@@ -13,9 +13,10 @@ import tweepy
 from flask import current_app
 
 from statuspage import outbox
+from statuspage.channel_messages import x_post
 from statuspage.lib import http
 from statuspage.listening.replies import ReplyFacts
-from statuspage.messages import X_LIMIT, MessageFacts, fit, x_length
+from statuspage.messages import MessageFacts
 from statuspage.models import Channel, ChannelThread, Delivery
 from workers.channels.base import (
     DeliveryError,
@@ -67,7 +68,7 @@ class X(HttpTransport):
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         channel = load_channel(delivery.channel_id)
-        text = fit("x", facts, X_LIMIT, x_length)
+        text = x_post(facts).text
         reply_to = ChannelThread.last_post(channel.id, facts.incident_id)
         return self._post(delivery, channel, text, reply_to)
 
