@@ -11,6 +11,7 @@ from statuspage.incidents import service, workflow
 from statuspage.messages import x_length
 from statuspage.models import Incident, IncidentUpdate, Page
 from statuspage.models.types import new_public_id
+from tests.channels.helpers import deliver, rows
 from tests.fakes.fixtures import connect
 from tests.signin import csrf_token, login
 
@@ -153,3 +154,28 @@ def test_an_update_form_sent_twice_posts_once(client, incident):
     db.session.expire_all()
     posted = db.session.get(Incident, incident.id).updates
     assert form["update_id"] in [u.id for u in posted] and len(posted) == 2
+
+
+def test_teams_discord_telegram_and_bluesky_get_what_was_previewed(client, wired, incident):
+    connect(wired, "teams", "discord", "telegram", "bluesky")
+    assert login(client, "rob@example.com").status_code == 302
+    update_id = new_public_id()
+    body = "Rolled back; **logins** work again for 98% of accounts. " * 8
+    found = _by_kind(_preview(client, incident.id, body=body, update_id=update_id))
+    assert found["bluesky"]["shortened"] and found["bluesky"]["limit"] == 300
+    token = csrf_token(client, f"/admin/incidents/{incident.id}")
+    form = {"csrf_token": token, "status": "identified", "body": body, "notify": "y"}
+    posted = client.post(f"/admin/incidents/{incident.id}", data={**form, "update_id": update_id})
+    assert posted.status_code == 302
+    for row in rows():
+        if row.state == "pending":
+            deliver(row)
+
+    card = found["teams"]["payload"]["attachments"][0]["content"]
+    assert wired["teams"].cards()[-1] == card
+    (embed,) = wired["discord"].messages[-1]["embeds"]
+    (previewed,) = found["discord"]["payload"]["embeds"]
+    del embed["timestamp"], previewed["timestamp"]  # the time of posting, not of the preview
+    assert embed == previewed
+    assert wired["telegram"].messages[-1]["text"] == found["telegram"]["text"]
+    assert wired["bluesky"].posts[-1]["value"]["text"] == found["bluesky"]["text"]

@@ -12,7 +12,7 @@ from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.lib.clock import now
 from statuspage.messages import mastodon_length
-from statuspage.models import Delivery, DeliveryState, InboxItem, ItemKind
+from statuspage.models import Channel, Delivery, DeliveryState, InboxItem, ItemKind
 from tests.channels.helpers import deliver, make_due, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
@@ -41,7 +41,11 @@ def test_it_threads_with_the_instance_limit_and_the_delivery_key(app, components
     posts = fake.received("POST", "/api/v1/statuses")
     assert [p.header("Idempotency-Key") for p in posts] == [r.idempotency_key for r in sent]
     assert [r.external_id for r in sent] == [first["id"], second["id"]]
-    assert fake.received("GET", "/api/v2/instance/")  # the limit came from the instance
+    # The limit came from the instance before the first post; the second one read it from
+    # the channel row.
+    reads = fake.received("GET", "/api/v2/instance/")
+    assert reads and max(r.at for r in reads) < posts[0].at
+    assert db.session.scalar(db.select(Channel.post_limit)) == 200
 
 
 def test_a_timeout_is_resent_with_the_same_key_and_posts_once(app, components, wired):
