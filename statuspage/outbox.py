@@ -63,7 +63,12 @@ UNFINISHED = (
 # Subscriber rows are sent in batches of this many per task (one SMTP connection each).
 # Webhooks first: their batches are fewer and quick, so they are not queued behind mail.
 # Texts go one API call each, so their batches are small.
-BATCH_SIZES = {SubscriberKind.WEBHOOK: 100, SubscriberKind.EMAIL: 500, SubscriberKind.SMS: 100}
+BATCH_SIZES = {
+    SubscriberKind.WEBHOOK: 100,
+    SubscriberKind.SLACK: 100,
+    SubscriberKind.EMAIL: 500,
+    SubscriberKind.SMS: 100,
+}
 
 
 def create_deliveries(update_row: IncidentUpdate) -> list[Delivery]:

@@ -31,6 +31,7 @@ from statuspage.incidents.workflow import CLOSED_STATUSES
 from statuspage.lib.clock import now
 from statuspage.models import Component, ComponentGroup, Incident, Page, Role
 from statuspage.publishing.quarantine import read_problems
+from statuspage.readiness import checklist
 from statuspage.text_rules import storable
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -137,4 +138,5 @@ def dashboard() -> ResponseReturnValue:
         recent=recent,
         groups=components_by_group(),
         page=page,
+        setup=checklist(),
     )

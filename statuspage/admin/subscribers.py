@@ -113,7 +113,7 @@ def _act(action, done: str) -> ResponseReturnValue:  # type: ignore[no-untyped-d
         db.session.rollback()
         flash("; ".join(exc.errors.values()), "error")
     else:
-        flash(done.format(subscriber.address), "ok")
+        flash(done.format(subscriber.shown_address), "ok")
     back = request.form.get("next", "")
     listing = url_for("admin.subscribers")
     return redirect(back if back.startswith(listing + "?") else listing)

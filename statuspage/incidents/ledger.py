@@ -68,7 +68,7 @@ def targets(rows: Sequence[Delivery]) -> dict[int, Target]:
         if row.target_kind == TargetKind.SUBSCRIBER:
             sub = subscribers.get(row.target_id)
             kind = f"{sub.kind.capitalize()} subscriber" if sub else "Subscriber"
-            return Target(sub.address if sub else "Removed subscriber", kind)
+            return Target(sub.shown_address if sub else "Removed subscriber", kind)
         if row.transport == "s3":
             return Target("Bucket of the settings", "S3-compatible bucket")
         return Target("Public page", "Snapshot")

@@ -1,5 +1,5 @@
-"""People and systems that asked to be told: email addresses, webhook endpoints and phone
-numbers (SMS).
+"""People and systems that asked to be told: email addresses, webhook endpoints, Slack
+channels (by their incoming-webhook URL) and phone numbers (SMS).
 
 A subscriber hears about an update only once confirmed (double opt-in) and only for the
 components it follows (none chosen means all). Links in mail are signed with the app's
@@ -43,6 +43,7 @@ class SubscriberKind(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
     SMS = "sms"
+    SLACK = "slack"
 
 
 def new_nonce() -> str:
@@ -100,7 +101,18 @@ class Subscriber(db.Model):
             return f"{local[:1]}***@{domain}"
         if self.kind == SubscriberKind.SMS:
             return f"{self.address[:3]}***{self.address[-2:]}"
+        if self.kind == SubscriberKind.SLACK:
+            return self.shown_address
         return self.address.split("?", 1)[0][:60]
+
+    @property
+    def shown_address(self) -> str:
+        """The address as operators see it. A Slack incoming-webhook URL ends in the token
+        that lets anyone post to the channel; that part is never shown."""
+        if self.kind == SubscriberKind.SLACK:
+            head, _, token = self.address.rpartition("/")
+            return f"{head}/{token[:2]}…" if head else "Slack channel"
+        return self.address
 
 
 def fanout_select(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, TelField
+from wtforms import EmailField, HiddenField, TelField, URLField
 from wtforms.validators import DataRequired, Length
 
 
@@ -17,6 +17,13 @@ class SmsSubscribeForm(FlaskForm):
         _l("Mobile number, with its country code"),
         validators=[DataRequired(), Length(max=32)],
     )
+
+
+class EndpointSubscribeForm(FlaskForm):
+    """A webhook endpoint or a Slack incoming webhook (``method``), checked by the service."""
+
+    method = HiddenField()
+    url = URLField(_l("URL"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ManageForm(FlaskForm):

@@ -25,7 +25,12 @@ from statuspage.extensions import csrf, db
 from statuspage.lib.crypto import LinkError, SecretError
 from statuspage.models import Channel, Component, ComponentGroup, Page, Subscriber, SubscriberKind
 from statuspage.subscriptions import links, service, sms
-from statuspage.subscriptions.forms import ManageForm, SmsSubscribeForm, SubscribeForm
+from statuspage.subscriptions.forms import (
+    EndpointSubscribeForm,
+    ManageForm,
+    SmsSubscribeForm,
+    SubscribeForm,
+)
 from statuspage.subscriptions.limits import limiter, subscribe_limit
 
 bp = Blueprint("subscriptions", __name__)
@@ -42,6 +47,10 @@ SMS_ACCEPTED = _l(
 WEBHOOK_ACCEPTED = (
     "A signed subscription.confirm event is on its way to the endpoint; POST to its "
     "confirm_url to start receiving updates."
+)
+SLACK_ACCEPTED = _l(
+    "A message with a confirmation link is on its way to the Slack channel; open it there "
+    "to start receiving updates."
 )
 
 
@@ -104,18 +113,24 @@ def subscribe() -> ResponseReturnValue:
             else:
                 return _page("message.html", title=_("Check your inbox"), message=ACCEPTED)
         return _subscribe_page(422, form, SmsSubscribeForm(formdata=None), chosen, available)
-    status = 200 if available or service.sms_available() else 503
-    return _subscribe_page(status, form, SmsSubscribeForm(formdata=None), chosen, available)
+    # Webhooks and Slack channels need nothing configured, so the page always offers them.
+    return _subscribe_page(200, form, SmsSubscribeForm(formdata=None), chosen, available)
 
 
 def _subscribe_page(
-    status: int, form: SubscribeForm, sms_form: SmsSubscribeForm, chosen: list[str], available: bool
+    status: int,
+    form: SubscribeForm,
+    sms_form: SmsSubscribeForm,
+    chosen: list[str],
+    available: bool,
+    endpoint_form: EndpointSubscribeForm | None = None,
 ) -> ResponseReturnValue:
     return _page(
         "subscribe.html",
         status,
         form=form,
         sms_form=sms_form,
+        endpoint_form=endpoint_form or EndpointSubscribeForm(formdata=None),
         groups=_groups(),
         chosen=chosen,
         available=available,
@@ -140,6 +155,37 @@ def subscribe_sms() -> ResponseReturnValue:
     status = 422 if service.sms_available() else 503
     email_form = SubscribeForm(formdata=None)
     return _subscribe_page(status, email_form, form, chosen, service.email_available())
+
+
+@bp.post("/subscribe/endpoint")
+@limiter.limit(subscribe_limit)
+def subscribe_endpoint() -> ResponseReturnValue:
+    """A webhook endpoint or a Slack incoming webhook, told apart by ``method``."""
+    form = EndpointSubscribeForm()
+    chosen = request.form.getlist("components")
+    kinds = {"webhook": SubscriberKind.WEBHOOK, "slack": SubscriberKind.SLACK}
+    kind = kinds.get(form.method.data or "")
+    if kind is None:
+        form.url.errors = [_("Choose a webhook or a Slack channel.")]
+    elif form.validate_on_submit():
+        try:
+            service.subscribe(kind, form.url.data, chosen)
+        except ValidationError as exc:
+            form.url.errors = [*form.url.errors, *exc.errors.values()]
+        else:
+            if kind == SubscriberKind.SLACK:
+                return _page(
+                    "message.html", title=_("Check your Slack channel"), message=SLACK_ACCEPTED
+                )
+            return _page("message.html", title=_("Check your endpoint"), message=WEBHOOK_ACCEPTED)
+    return _subscribe_page(
+        422,
+        SubscribeForm(formdata=None),
+        SmsSubscribeForm(formdata=None),
+        chosen,
+        service.email_available(),
+        form,
+    )
 
 
 @bp.post("/subscribe/sms/inbound")
@@ -174,7 +220,8 @@ def _json_error(status: int, message: str, fields: dict[str, str] | None = None)
 @csrf.exempt
 @limiter.limit(subscribe_limit)
 def api_subscribe() -> ResponseReturnValue:
-    """``{"email": "…"}``, ``{"webhook": "https://…"}`` or ``{"phone": "+…"}``, with
+    """``{"email": "…"}``, ``{"webhook": "https://…"}``, ``{"slack": "https://…"}`` or
+    ``{"phone": "+…"}``, with
     optional ``components``."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -182,7 +229,9 @@ def api_subscribe() -> ResponseReturnValue:
     given = {field: payload.get(field) for field in _API_KINDS if payload.get(field)}
     if len(given) != 1 or not isinstance(next(iter(given.values())), str):
         return _json_error(
-            422, "give exactly one of email, webhook or phone", {"email": "or webhook or phone"}
+            422,
+            "give exactly one of email, webhook, slack or phone",
+            {"email": "or webhook, slack or phone"},
         )
     field, address = next(iter(given.items()))
     kind = _API_KINDS[field]
@@ -196,6 +245,7 @@ def api_subscribe() -> ResponseReturnValue:
         SubscriberKind.EMAIL: ACCEPTED,
         SubscriberKind.SMS: SMS_ACCEPTED,
         SubscriberKind.WEBHOOK: WEBHOOK_ACCEPTED,
+        SubscriberKind.SLACK: SLACK_ACCEPTED,
     }[kind]
     return jsonify({"status": "pending_confirmation", "message": message}), 202
 
@@ -203,6 +253,7 @@ def api_subscribe() -> ResponseReturnValue:
 _API_KINDS = {
     "email": SubscriberKind.EMAIL,
     "webhook": SubscriberKind.WEBHOOK,
+    "slack": SubscriberKind.SLACK,
     "phone": SubscriberKind.SMS,
 }
 

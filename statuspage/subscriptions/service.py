@@ -60,13 +60,14 @@ def normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}".lower()
 
 
-def normalise_webhook(raw: str) -> str:
-    url = check_line("webhook", raw, MAX_URL, required=False)
+def normalise_webhook(raw: str, field: str = "webhook") -> str:
+    """A webhook endpoint, or a Slack incoming-webhook URL (``field`` "slack")."""
+    url = check_line(field, raw, MAX_URL, required=False)
     if not url:
-        raise ValidationError({"webhook": f"enter an https URL of at most {MAX_URL} characters"})
+        raise ValidationError({field: f"enter an https URL of at most {MAX_URL} characters"})
     reason = http.check_url(url, allow_private=current_app.config["ALLOW_PRIVATE_WEBHOOKS"])
     if reason is not None:
-        raise ValidationError({"webhook": f"this URL {reason}"})
+        raise ValidationError({field: f"this URL {reason}"})
     return url
 
 
@@ -76,7 +77,7 @@ def normalise(kind: SubscriberKind, raw: str) -> str:
         return normalise_email(raw)
     if kind == SubscriberKind.SMS:
         return normalise_phone(raw)
-    return normalise_webhook(raw)
+    return normalise_webhook(raw, field=str(kind))
 
 
 def check_components(component_ids: Sequence[str] | None) -> list[str] | None:

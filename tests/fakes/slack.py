@@ -1,4 +1,5 @@
-"""A Slack incoming webhook: accepts ``{"text", "blocks"}`` JSON and answers ``ok``."""
+"""Slack incoming webhooks: every path under ``/services/`` is one (a channel's, or a
+subscriber's own); each accepts ``{"text", "blocks"}`` JSON and answers ``ok``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ class FakeSlack(FakeServer):
     def hook_url(self) -> str:
         return self.url + HOOK_PATH
 
-    def messages(self) -> list[dict]:
-        return [r.json for r in self.received("POST", HOOK_PATH)]
+    def messages(self, path: str = HOOK_PATH) -> list[dict]:
+        return [r.json for r in self.received("POST", path)]
 
     def route(self, request: Recorded) -> Reply:
-        if request.path != HOOK_PATH:
+        if not request.path.startswith("/services/"):
             return Reply(404, body=b"no_service", headers={"Content-Type": "text/plain"})
         doc = request.json
         if not isinstance(doc, dict) or not (doc.get("text") or doc.get("blocks")):

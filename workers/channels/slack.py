@@ -1,10 +1,14 @@
-"""Slack incoming webhooks, as Block Kit messages."""
+"""Slack incoming webhooks, as Block Kit messages: a configured channel, or each Slack
+subscriber (a reader's own incoming webhook, confirmed through a link posted to it)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from statuspage.channel_messages import SLACK_SECTION_LIMIT, clip, slack_escape, slack_payload
+from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.messages import (
     MessageFacts,
@@ -13,14 +17,33 @@ from statuspage.messages import (
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, OperatorAlert
+from statuspage.models import Channel, Delivery, OperatorAlert, Page, Subscriber
+from statuspage.subscriptions.links import confirm_url, unsubscribe_url
 from workers.channels.base import (
     DeliveryError,
     HttpTransport,
+    Outcome,
     SendResult,
     channel_secrets,
     load_channel,
 )
+
+PARALLEL = 16  # concurrent posts within one subscriber batch
+# Slack answers these when an incoming webhook is revoked or its channel archived:
+# https://api.slack.com/messaging/webhooks#handling_errors
+GONE = (404, 410)
+
+
+class WebhookGone(DeliveryError):
+    """The incoming webhook no longer exists; the subscription is removed."""
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
 
 
 class Slack(HttpTransport):
@@ -32,6 +55,61 @@ class Slack(HttpTransport):
     def payload(self, facts: MessageFacts) -> dict[str, Any]:
         """The Block Kit message of an update (built where the console previews it)."""
         return slack_payload(facts)
+
+    def _post_to(self, session: http.Session, url: str, payload: dict[str, Any]) -> None:
+        try:
+            http.post(session, url, json=payload, secrets=(url,)).close()
+        except http.HttpError as exc:
+            if exc.status in GONE:
+                raise WebhookGone(exc.message, permanent=True) from None
+            raise DeliveryError.from_http(exc) from None
+
+    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+        """Each subscriber's message ends with its own unsubscribe link."""
+        subscribers = {
+            s.id: s
+            for s in db.session.scalars(
+                db.select(Subscriber).where(Subscriber.id.in_([d.target_id for d in deliveries]))
+            )
+        }
+        payload = self.payload(facts)
+        jobs = []
+        for delivery in deliveries:
+            subscriber = subscribers.get(delivery.target_id)
+            if subscriber is None or not subscriber.is_confirmed:
+                yield delivery, DeliveryError("unsubscribed before delivery", permanent=True)
+                continue
+            footer = f"<{unsubscribe_url(subscriber)}|Unsubscribe>"
+            own = {**payload, "blocks": [*payload["blocks"], _context(footer)]}
+            jobs.append((delivery, subscriber.address, own))
+        with self.session(pool_size=PARALLEL) as session, ThreadPoolExecutor(PARALLEL) as pool:
+            futures = {
+                pool.submit(self._post_to, session, url, body): delivery
+                for delivery, url, body in jobs
+            }
+            for future in as_completed(futures):
+                delivery, error = futures[future], future.exception()
+                if isinstance(error, WebhookGone):
+                    db.session.delete(subscribers[delivery.target_id])
+                    error = DeliveryError(f"{error.message}; subscription removed", permanent=True)
+                elif error is not None and not isinstance(error, DeliveryError):
+                    error = DeliveryError(f"internal error: {type(error).__name__}")
+                yield delivery, error if error is not None else SendResult()
+
+    def send_confirmation(self, subscriber: Subscriber) -> None:
+        """Only who can read the channel sees the signed link, so only they can confirm."""
+        name = slack_escape(Page.get().name)
+        text = (
+            f"Someone asked for status updates of {name} in this channel. "
+            f"<{confirm_url(subscriber)}|Confirm the subscription> to receive them; "
+            "otherwise nothing more is sent."
+        )
+        with self.session() as session:
+            self._post_to(
+                session,
+                subscriber.address,
+                {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]},
+            )
 
     def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
         keys = channel_secrets(channel)
