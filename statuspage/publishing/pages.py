@@ -27,7 +27,7 @@ from statuspage.publishing import uptime
 from statuspage.publishing.state import Month, PublicState, shown, started
 
 # Files of static/ that travel with every snapshot (the admin's assets stay with the app).
-ASSETS = ("public.css", "localtime.js")
+ASSETS = ("public.css", "localtime.js", "favicon.svg")
 
 
 @lru_cache(maxsize=8192)

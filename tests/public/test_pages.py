@@ -52,9 +52,19 @@ def test_the_page_shows_banner_components_by_group_and_open_incidents(app, clien
     (card,) = doc.cssselect("#open-h + article")
     assert text(card.cssselect("h3")[0]) == "Payments failing"
     steps = [text(s) for s in card.cssselect(".timeline .update-status")]
+    assert steps == ["Identified"]  # the latest update; the rest one click away
+    (earlier,) = card.cssselect(".earlier a")
+    assert (text(earlier), earlier.get("href")) == ("1 earlier update", f"/incidents/{incident.id}")
+    whole = page(client, f"/incidents/{incident.id}")
+    steps = [text(s) for s in whole.cssselect(".timeline .update-status")]
     assert steps == ["Identified", "Investigating"]
-    assert card.cssselect(".timeline strong")[-1].text == "investigating"  # Markdown rendered
-    assert "Platform - API (major outage, was operational)" in text(card)
+    assert whole.cssselect(".timeline strong")[-1].text == "investigating"  # Markdown rendered
+    assert "Platform - API (major outage, was operational)" in text(whole)
+    today = text(doc.cssselect("#past-h ~ ul.past")[0])
+    assert "Payments failing — Identified, ongoing" in today
+    (icon,) = doc.cssselect('link[rel="icon"]')
+    favicon = client.get(icon.get("href"))
+    assert favicon.status_code == 200 and favicon.mimetype == "image/svg+xml"
     next_by = card.cssselect(".next-update time")[0]
     due = db.session.get(Incident, incident.id).next_update_due
     assert next_by.get("datetime") == due.isoformat(timespec="milliseconds")
@@ -198,7 +208,10 @@ def test_past_incidents_cover_the_last_week(app, client, components):
     assert text(days[0]) == now().strftime("%b %-d, %Y")
     past = text(doc.cssselect("#past-h ~ ul.past")[0])
     assert "Today's hiccup" in past
-    assert "Still open" not in past  # shown in full under current incidents instead
+    # Today names what is still open (shown in full under current incidents), first.
+    assert past.index("Still open — Investigating, ongoing") < past.index("Today's hiccup")
+    earlier = " ".join(text(u) for u in doc.cssselect("#past-h ~ ul.past")[1:])
+    assert "Still open" not in earlier
     assert "No incidents reported." in text(doc.cssselect("#past-h")[0].getparent())
 
 
