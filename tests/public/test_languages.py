@@ -7,6 +7,8 @@ from datetime import timedelta
 from io import BytesIO
 
 import feedparser
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from lxml import html
@@ -142,6 +144,22 @@ def test_the_compiled_catalogues_match_their_sources():
         assert messages(read_mo, folder / "messages.mo") == wanted, code
         assert set(wanted) == template, code
         assert all(wanted.values()), f"{code}: untranslated messages"
+
+
+def test_the_template_holds_every_text_the_code_marks():
+    """A text wrapped in the code but missing from messages.pot would never be translated:
+    extracting again (as the README says) must give exactly the committed template."""
+    with open(ROOT / "babel.cfg") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None}
+    extracted = {
+        _key(message)
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, options_map, keywords
+        )
+    }
+    template = read_po(BytesIO((ROOT / "statuspage/translations/messages.pot").read_bytes()))
+    assert extracted == {_key(m.id) for m in template if m.id}
 
 
 def _key(value):
