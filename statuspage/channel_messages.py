@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
+from statuspage.i18n import speaking
 from statuspage.lib.clock import iso
 from statuspage.messages import (
     ELLIPSIS,
@@ -175,7 +178,9 @@ def teams_card(title: str, text: str, *, url: str | None = None, colour: str = "
         "msteams": {"width": "Full"},
     }
     if url:
-        content["actions"] = [{"type": "Action.OpenUrl", "title": "View incident", "url": url}]
+        content["actions"] = [
+            {"type": "Action.OpenUrl", "title": gettext("View incident"), "url": url}
+        ]
     return {
         "type": "message",
         "attachments": [
@@ -191,12 +196,13 @@ def teams_card(title: str, text: str, *, url: str | None = None, colour: str = "
 def teams_payload(facts: MessageFacts) -> dict[str, Any]:
     over = facts.status in OVER
     colour = "Good" if over else TEAMS_COLOURS.get(str(facts.impact), "Default")
-    return teams_card(
-        f"{facts.status_label}: {facts.incident_name}",
-        fit("teams", facts, TEAMS_TEXT_LIMIT, len),
-        url=facts.url,
-        colour=colour,
-    )
+    with speaking(facts.language):  # the card's own words, like the text's
+        return teams_card(
+            f"{facts.status_label}: {facts.incident_name}",
+            fit("teams", facts, TEAMS_TEXT_LIMIT, len),
+            url=facts.url,
+            colour=colour,
+        )
 
 
 # Discord -----------------------------------------------------------------------------------
@@ -217,15 +223,19 @@ def _discord_colour(facts: MessageFacts) -> int:
 
 
 def discord_payload(facts: MessageFacts) -> dict[str, Any]:
+    with speaking(facts.language):  # the title's status and the footer, like the text
+        title = f"{facts.status_label}: {facts.incident_name}"
+        footer = gettext("%(page)s status updates", page=facts.page_name)
+        description = fit("discord", facts, DISCORD_DESCRIPTION_LIMIT, len)
     return {
         "embeds": [
             {
-                "title": clip(f"{facts.status_label}: {facts.incident_name}", DISCORD_TITLE_LIMIT),
+                "title": clip(title, DISCORD_TITLE_LIMIT),
                 "url": facts.url,
-                "description": fit("discord", facts, DISCORD_DESCRIPTION_LIMIT, len),
+                "description": description,
                 "color": _discord_colour(facts),
                 "timestamp": iso(facts.created_at),
-                "footer": {"text": clip(f"{facts.page_name} status updates", 2048)},
+                "footer": {"text": clip(footer, 2048)},
             }
         ],
         "allowed_mentions": NO_MENTIONS,

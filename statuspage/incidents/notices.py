@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from statuspage.errors import ValidationError
 from statuspage.extensions import db
+from statuspage.i18n import speaking
 from statuspage.incidents.service import write_update
 from statuspage.lib.timefmt import human
 from statuspage.models import (
@@ -48,12 +50,17 @@ def offsets(page: Page | None = None) -> list[int]:
 
 
 def span(minutes: int) -> str:
-    """24 h, 1 h, 1 h 30 min, 2 days: how a notice and the settings say an offset."""
+    """24 h, 1 h, 1 h 30 min, 2 days (in the current language): how a notice says an
+    offset."""
     days, rest = divmod(minutes, 24 * 60)
     if days and not rest:
-        return f"{days} day" + ("s" if days > 1 else "")
+        return ngettext("%(num)d day", "%(num)d days", days)
     hours, mins = divmod(minutes, 60)
-    return " ".join(p for p in (f"{hours} h" if hours else "", f"{mins} min" if mins else "") if p)
+    parts = (
+        gettext("%(num)d h", num=hours) if hours else "",
+        gettext("%(num)d min", num=mins) if mins else "",
+    )
+    return " ".join(p for p in parts if p)
 
 
 def offsets_text(values: list[int]) -> str:
@@ -100,13 +107,18 @@ def save_offsets(*, actor: User | None, text: object) -> Page:
 
 
 def notice_body(incident: Incident, at: datetime) -> str:
+    """The reminder, in the page's default language: it is stored as the update's text."""
     start, end = incident.scheduled_for, incident.scheduled_until
     assert start is not None and end is not None
     left = max(1, round((start - at).total_seconds() / 60))
-    return (
-        f"Reminder: this maintenance begins in {span(left)}, at {human(start)}, "
-        f"and is expected to end at {human(end)}."
-    )
+    with speaking(Page.get().default_language):
+        return gettext(
+            "Reminder: this maintenance begins in %(left)s, at %(start)s, and is expected to end"
+            " at %(end)s.",
+            left=span(left),
+            start=human(start),
+            end=human(end),
+        )
 
 
 def send_due(at: datetime) -> list[str]:

@@ -8,9 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from flask_babel import lazy_gettext as _l
+
 from statuspage import outbox
 from statuspage.errors import NotFound, ValidationError
 from statuspage.extensions import db
+from statuspage.i18n import speaking
 from statuspage.incidents import intervals, workflow
 from statuspage.incidents.republish import request_publish
 from statuspage.incidents.workflow import Conflict
@@ -28,6 +31,7 @@ from statuspage.models import (
     IncidentStatus,
     IncidentUpdate,
     IncidentUpdateRevision,
+    Page,
     User,
 )
 from statuspage.models.audit import record
@@ -325,22 +329,26 @@ def post_update(
     return update
 
 
-# What "no news yet" says in each state; {due} is the time of the next promise.
+# What "no news yet" says in each state; %(due)s is the time of the next promise.
 STILL = {
-    IncidentStatus.INVESTIGATING: "We are still investigating; next update by {due}.",
-    IncidentStatus.IDENTIFIED: "We are still working on a fix; next update by {due}.",
-    IncidentStatus.MONITORING: "We are still monitoring the fix; next update by {due}.",
+    IncidentStatus.INVESTIGATING: _l("We are still investigating; next update by %(due)s."),
+    IncidentStatus.IDENTIFIED: _l("We are still working on a fix; next update by %(due)s."),
+    IncidentStatus.MONITORING: _l("We are still monitoring the fix; next update by %(due)s."),
 }
 
 
 def no_news_text(incident: Incident, at: datetime) -> str | None:
     """The "no news yet" update an incident would post at ``at`` (None where it has none:
-    maintenances, closed incidents)."""
+    maintenances, closed incidents), in the page's default language: it is stored as the
+    update's text, which every channel and page then quotes as written."""
     wording = STILL.get(IncidentStatus(incident.status))
     if wording is None or incident.is_maintenance:
         return None
     due = promise(incident, IncidentStatus(incident.status), at)
-    return wording.format(due=clock_time(due)) if due else None
+    if due is None:
+        return None
+    with speaking(Page.get().default_language):
+        return str(wording) % {"due": clock_time(due)}
 
 
 def post_no_news(*, actor: User | None, incident_id: str, notify: bool = True) -> IncidentUpdate:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
 
+from statuspage.i18n import current
 from statuspage.public.site import PAGE_CACHE
 from statuspage.publishing.snapshot import current_dir
 
@@ -19,14 +20,18 @@ bp = Blueprint("public", __name__)
 
 
 def _absent(*_: object, **__: object) -> Response:
+    """In the language the browser asks for (the page's default needs the database)."""
+    spoken = {"Vary": "Accept-Language", "Content-Language": current().code}
     if current_dir(Path(current_app.config["PUBLISH_DIR"])) is None:
         return Response(
-            render_template("public/unpublished.html"), status=503, headers={"Retry-After": "5"}
+            render_template("public/unpublished.html"),
+            status=503,
+            headers={"Retry-After": "5", **spoken},
         )
     return Response(
         render_template("public/not_found.html"),
         status=404,
-        headers={"Cache-Control": PAGE_CACHE},
+        headers={"Cache-Control": PAGE_CACHE, **spoken},
     )
 
 

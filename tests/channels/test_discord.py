@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
+from statuspage.extensions import db
 from statuspage.incidents import service
-from statuspage.models import DeliveryState
+from statuspage.models import DeliveryState, Page
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.discord import HOOK_PATH
 from tests.fakes.fixtures import connect
@@ -102,3 +103,17 @@ def test_an_unknown_outcome_is_not_sent_again_blindly(app, components, wired):
     assert first.state == DeliveryState.UNCERTAIN and "no answer" in first.last_error
     assert later.state == DeliveryState.PENDING  # the thread waits for it to be settled
     assert len(discord.messages) == 1
+
+
+def test_the_embed_speaks_the_page_language(app, components, wired):
+    discord = wired["discord"]
+    connect(wired, "discord")
+    page = Page.get()
+    page.default_language = "de"
+    db.session.commit()
+    open_incident({components["API"]: "major_outage"}, body="Anmeldungen schlagen fehl.")
+    deliver(rows("discord")[0])
+
+    (embed,) = discord.messages[0]["embeds"]
+    assert embed["title"] == "Wird untersucht: Login failures"
+    assert embed["footer"]["text"] == f"Statusmeldungen von {page.name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from statuspage.alerts import alert_operators
 from statuspage.extensions import db
 from statuspage.incidents import service
-from statuspage.models import AlertKind, Channel, DeliveryState
+from statuspage.models import AlertKind, Channel, DeliveryState, Page
 from tests.channels.helpers import deliver, open_incident, rows
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
@@ -90,3 +90,16 @@ def test_it_carries_operator_alerts(app, cast, components, wired):
     update_card, alert_card = wired["teams"].cards()
     assert _texts(alert_card)[:2] == ["Operator alert", "Login failures needs an update"]
     assert any(f"/admin/incidents/{incident.id}" in t for t in _texts(alert_card))
+
+
+def test_the_card_speaks_the_page_language(app, components, wired):
+    teams = wired["teams"]
+    connect(wired, "teams")
+    Page.get().default_language = "de"
+    db.session.commit()
+    open_incident({components["API"]: "major_outage"}, body="Anmeldungen schlagen fehl.")
+    deliver(rows("teams")[0])
+
+    (card,) = teams.cards()
+    assert _texts(card)[0] == "Wird untersucht: Login failures"
+    assert card["actions"][0]["title"] == "Störung ansehen"

@@ -99,3 +99,12 @@ def test_an_overdue_promise_is_told_again_until_an_update(app, cast, components,
     update = service.post_no_news(actor=None, incident_id=incident.id)
     report = cadence.run(update.next_update_due - timedelta(minutes=1))
     assert report.repeated == report.overdue == []  # a new promise: nothing is overdue
+
+
+def test_no_news_yet_is_written_in_the_page_language(app, cast, components):
+    Page.get().default_language = "de"
+    db.session.commit()
+    incident = service.open_incident(actor=None, name="Checkout errors", impact="major", body="x")
+    update = service.post_no_news(actor=None, incident_id=incident.id)
+    due = update.next_update_due.strftime("%H:%M UTC")
+    assert update.body == f"Wir untersuchen das Problem weiterhin; nächstes Update bis {due}."

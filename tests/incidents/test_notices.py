@@ -119,3 +119,15 @@ def test_offsets_are_set_in_settings(app, cast, client):
     assert Page.get().maintenance_notice_minutes == [48 * 60]
     assert 'value="2d"' in client.get("/admin/settings").get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Delivery)) == 0
+
+
+def test_a_notice_is_written_in_the_page_language(app, cast, components):
+    Page.get().default_language = "de"
+    db.session.commit()
+    incident = window(components)
+    start = incident.scheduled_for
+    assert maintenance.tick(start - timedelta(minutes=90)).noticed == [incident.id]
+    db.session.refresh(incident)
+    (body,) = [u.body for u in incident.updates if u.body != "We upgrade the database."]
+    assert body.startswith("Erinnerung: Diese Wartung beginnt in 1 Std. 30 Min., am ")
+    assert start.strftime("%H:%M UTC") in body and "endet voraussichtlich am" in body

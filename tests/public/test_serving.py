@@ -170,3 +170,15 @@ def test_badges_and_widget(app, client, components):
     assert doc["incidents"][0]["url"].startswith("http://status.test/incidents/")
     by_name = {c["name"]: c["status"] for c in doc["components"]}
     assert by_name["Notifications - Webhooks"] == "degraded_performance"
+
+
+def test_the_waiting_and_missing_pages_speak_the_browser_language(app, client, components):
+    waiting = client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert waiting.status_code == 503
+    assert "Die Statusseite wurde noch nicht veröffentlicht" in waiting.get_data(as_text=True)
+    assert waiting.headers["Content-Language"] == "de"
+    publish()
+    missing = client.get("/incidents/ABC", headers={"Accept-Language": "de"})
+    assert missing.status_code == 404 and "Accept-Language" in missing.headers["Vary"]
+    text = missing.get_data(as_text=True)
+    assert '<html lang="de"' in text and "Diese Seite gibt es auf dieser Statusseite nicht" in text
