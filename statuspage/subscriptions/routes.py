@@ -44,7 +44,7 @@ SMS_ACCEPTED = _l(
     "If this number can receive texts, one is on its way: reply YES to it to confirm. "
     "Nothing else is sent until you do, and STOP ends it at any time."
 )
-WEBHOOK_ACCEPTED = (
+WEBHOOK_ACCEPTED = _l(
     "A signed subscription.confirm event is on its way to the endpoint; POST to its "
     "confirm_url to start receiving updates."
 )

@@ -111,3 +111,15 @@ def test_the_api_takes_a_slack_url(client, components, wired):
     both = client.post("/api/subscriptions", json={"slack": "https://a.example", "webhook": "x"})
     assert both.status_code == 422
     assert [s.kind for s in subscribers()] == [SubscriberKind.SLACK]
+
+
+def test_a_webhook_subscription_is_answered_in_the_readers_language(client, components, wired):
+    token = csrf_token(client, "/subscribe?lang=de")
+    answer = client.post(
+        "/subscribe/endpoint?lang=de",
+        data={"csrf_token": token, "method": "webhook", "url": wired["receiver"].url + "/hook"},
+    )
+    assert answer.status_code == 200
+    text = html.unescape(answer.get_data(as_text=True))
+    assert "Sehen Sie an Ihrem Endpunkt nach" in text
+    assert "Ein signiertes subscription.confirm-Ereignis ist unterwegs" in text
