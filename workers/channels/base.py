@@ -159,3 +159,16 @@ class HttpTransport(Transport):
 
     def session(self, **kwargs: Any) -> http.Session:
         return http.session(**kwargs)
+
+    def post_to_webhook(self, channel: Channel, payload: dict[str, Any]) -> None:
+        """POSTs ``payload`` to the channel's incoming-webhook URL, for far ends whose answer
+        names nothing we keep (Slack, a Teams workflow)."""
+        keys = channel_secrets(channel)
+        url = keys.get("webhook_url")
+        if not url:
+            raise DeliveryError("no webhook URL is configured", permanent=True)
+        with self.session() as session:
+            try:
+                http.post(session, url, json=payload, secrets=keys.values()).close()
+            except http.HttpError as exc:
+                raise DeliveryError.from_http(exc) from None

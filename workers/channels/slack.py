@@ -24,7 +24,6 @@ from workers.channels.base import (
     HttpTransport,
     Outcome,
     SendResult,
-    channel_secrets,
     load_channel,
 )
 
@@ -111,19 +110,8 @@ class Slack(HttpTransport):
                 {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]},
             )
 
-    def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
-        keys = channel_secrets(channel)
-        url = keys.get("webhook_url")
-        if not url:
-            raise DeliveryError("no webhook URL is configured", permanent=True)
-        with self.session() as session:
-            try:
-                http.post(session, url, json=payload, secrets=keys.values()).close()
-            except http.HttpError as exc:
-                raise DeliveryError.from_http(exc) from None
-
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
-        self._post(load_channel(delivery.channel_id), self.payload(facts))
+        self.post_to_webhook(load_channel(delivery.channel_id), self.payload(facts))
         return SendResult()
 
     def send_alert(
@@ -141,7 +129,7 @@ class Slack(HttpTransport):
                 name=slack_escape(facts.incident_name),
                 admin_url=admin_incident_url(facts.incident_id),
             )
-        self._post(
+        self.post_to_webhook(
             load_channel(delivery.channel_id),
             {
                 "text": slack_escape(alert.text),
@@ -159,5 +147,5 @@ class Slack(HttpTransport):
         from statuspage.models import Page
 
         text = render_file("messages/test.txt", page_name=Page.get().name).strip()
-        self._post(channel, {"text": text})
+        self.post_to_webhook(channel, {"text": text})
         return "Test message posted."

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from statuspage.channel_messages import TEAMS_TEXT_LIMIT, teams_card, teams_payload
-from statuspage.lib import http
 from statuspage.messages import (
     MessageFacts,
     admin_incident_url,
@@ -18,10 +17,8 @@ from statuspage.messages import (
 )
 from statuspage.models import Channel, Delivery, OperatorAlert
 from workers.channels.base import (
-    DeliveryError,
     HttpTransport,
     SendResult,
-    channel_secrets,
     load_channel,
 )
 
@@ -37,19 +34,8 @@ class Teams(HttpTransport):
         """The card of an update (built where the console previews it)."""
         return teams_payload(facts)
 
-    def _post(self, channel: Channel, payload: dict[str, Any]) -> None:
-        keys = channel_secrets(channel)
-        url = keys.get("webhook_url")
-        if not url:
-            raise DeliveryError("no workflow webhook URL is configured", permanent=True)
-        with self.session() as session:
-            try:
-                http.post(session, url, json=payload, secrets=keys.values()).close()
-            except http.HttpError as exc:
-                raise DeliveryError.from_http(exc) from None
-
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
-        self._post(load_channel(delivery.channel_id), self.payload(facts))
+        self.post_to_webhook(load_channel(delivery.channel_id), self.payload(facts))
         return SendResult()
 
     def send_alert(
@@ -61,7 +47,7 @@ class Teams(HttpTransport):
             text = render(
                 "alert", facts, text=alert.text, admin_url=admin_incident_url(facts.incident_id)
             )
-        self._post(
+        self.post_to_webhook(
             load_channel(delivery.channel_id),
             teams_card("Operator alert", text[:TEAMS_TEXT_LIMIT], colour="Warning"),
         )
@@ -71,5 +57,5 @@ class Teams(HttpTransport):
         from statuspage.models import Page
 
         text = render_file("messages/test.txt", page_name=Page.get().name).strip()
-        self._post(channel, teams_card("Test", text))
+        self.post_to_webhook(channel, teams_card("Test", text))
         return "Test card posted."
