@@ -171,7 +171,7 @@ def test_an_incident_opened_in_the_admin_is_public_within_two_seconds(embedded: 
 
         page.goto(f"{embedded.base}/")
         assert page.get_by_role("heading", level=1).inner_text() == "Major System Outage"
-        assert page.get_by_text("Payments are failing").is_visible()
+        assert page.get_by_role("heading", name="Payments are failing").is_visible()
         assert "Major outage" in page.locator(".components").inner_text()
         page.screenshot(path=artifact("embedded-public-page.png"), full_page=True)
 
