@@ -244,7 +244,7 @@ SCHEMAS: dict[ChannelKind, tuple[ConfigField, ...]] = {
             FieldType.COUNT,
             default=1000,
             help="At most this many texts a calendar month (UTC), confirmations included; "
-            "beyond it none are sent and the operators are alerted.",
+            "texts past it are dropped, not queued, and the operators are alerted.",
         ),
     ),
     ChannelKind.EMAIL_SMTP: (

@@ -7,8 +7,9 @@ forgets it. Replies arrive as Twilio's signed webhook (see ``routes``).
 
 Every text, confirmations included, is counted against the Twilio channel's monthly cap
 before it goes out, by one conditional UPDATE: workers sending at once cannot pass the cap
-together. Past the cap nothing is sent, each held-back row says so in the ledger, and the
-operators are alerted once a month.
+together. Past the cap nothing is sent and, as on Statuspage, the text is dropped rather
+than queued (an incident's text weeks late would mislead): its row says so in the ledger,
+where a Retry sends it once the cap is raised, and the operators are alerted once a month.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def reserve(channel: Channel) -> bool:
         .execution_options(synchronize_session=False)
     )
     if first.rowcount == 1:
-        text = cap_message(channel) + " Raise it in the channel's settings to send more."
+        text = f"{cap_message(channel)}. {DROPPED}"
         notify_operators(
             f"sms-cap:{channel.id}:{month}",
             AlertKind.SMS_CAP,
@@ -143,5 +144,16 @@ def release(channel: Channel) -> None:
     db.session.commit()
 
 
+DROPPED = (
+    "Texts past the cap are dropped, not queued: raise the cap in the channel's settings, "
+    "then Retry them from each incident's ledger."
+)
+
+
 def cap_message(channel: Channel) -> str:
-    return f"not sent: the monthly SMS cap ({cap_of(channel)}) is reached for {month_of(now())}"
+    return f"the monthly SMS cap ({cap_of(channel)}) is reached for {month_of(now())}"
+
+
+def dropped_message(channel: Channel) -> str:
+    """A text's ledger entry when the cap stopped it."""
+    return f"dropped, not queued: {cap_message(channel)}; raise the cap, then Retry to send it"

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
@@ -113,7 +114,11 @@ def test_a_429_is_waited_out_as_retry_after_says(app, components, wired):
     assert month.sent == 2  # the refused attempt was not counted
 
 
-def test_past_the_monthly_cap_nothing_is_sent_and_operators_are_told(app, components, wired):
+def test_past_the_monthly_cap_texts_are_dropped_and_operators_are_told(
+    app, client, cast, components, wired
+):
+    from tests.signin import sign_in
+
     twilio, slack = wired["twilio"], wired["slack"]
     channels = connect(wired, "twilio", "slack")
     channels["slack"].operator_alerts = True
@@ -126,15 +131,23 @@ def test_past_the_monthly_cap_nothing_is_sent_and_operators_are_told(app, compon
 
     states = sorted(r.state for r in rows("sms"))
     assert states == [DeliveryState.DEAD, DeliveryState.SENT, DeliveryState.SENT]
-    (held,) = [r for r in rows("sms") if r.state == DeliveryState.DEAD]
-    assert "monthly SMS cap (2) is reached" in held.last_error
+    (dropped,) = [r for r in rows("sms") if r.state == DeliveryState.DEAD]
+    month = now().strftime("%Y-%m")
+    assert dropped.last_error == (
+        f"dropped, not queued: the monthly SMS cap (2) is reached for {month}; "
+        "raise the cap, then Retry to send it"
+    )
     assert len(twilio.messages) == 2
     (alert,) = db.session.scalars(select(OperatorAlert)).all()
     assert alert.kind == AlertKind.SMS_CAP and "cap (2)" in alert.text
+    assert "dropped, not queued" in alert.text
     for row in rows("slack"):
         deliver(row)
     assert any("monthly SMS cap" in str(message) for message in slack.messages())
     assert sms.sent_this_month(channel) == 2
+    sign_in(client, "alice@example.com")
+    listing = client.get("/admin/channels").get_data(as_text=True)
+    assert "2 of 2 texts this month; texts past the cap are dropped, not queued" in listing
 
     # A confirmation past the cap is held back too, and the operators are not told twice.
     pending = add_subscriber(SubscriberKind.SMS, "+447700900077", confirmed=False)
@@ -143,6 +156,15 @@ def test_past_the_monthly_cap_nothing_is_sent_and_operators_are_told(app, compon
     tasks.send_confirmation(pending.id)
     assert len(twilio.messages) == 2
     assert len(db.session.scalars(select(OperatorAlert)).all()) == 1
+
+    # Raised, the cap lets an operator's Retry send the dropped text, as its entry says.
+    channel.config = {**channel.config, "monthly_cap": 3}
+    db.session.commit()
+    assert outbox.retry(dropped.id)
+    db.session.commit()
+    deliver(dropped.id)
+    assert {r.state for r in rows("sms")} == {DeliveryState.SENT}
+    assert len(twilio.messages) == 3
 
 
 def test_a_number_stopped_at_the_carrier_is_unsubscribed(app, components, wired):

@@ -171,7 +171,7 @@ class Sms(Transport):
                     yield delivery, DeliveryError("unsubscribed before delivery", permanent=True)
                     continue
                 if not sms.reserve(channel):
-                    yield delivery, DeliveryError(sms.cap_message(channel), permanent=True)
+                    yield delivery, DeliveryError(sms.dropped_message(channel), permanent=True)
                     continue
                 try:
                     sid = account.text(number, body)
@@ -196,7 +196,7 @@ class Sms(Transport):
             raise DeliveryError("no enabled SMS channel")
         if not sms.reserve(channel):
             log.warning(
-                "confirmation for subscriber %s held back: %s",
+                "confirmation for subscriber %s not sent: %s",
                 subscriber.id,
                 sms.cap_message(channel),
             )
