@@ -6,8 +6,9 @@ the fixed words around them are translated (Flask-Babel catalogues under
 admin stays English.
 
 Which language a reader gets: on the published site, a path prefix (``/de/…``) chosen
-with the switcher, or, for ``/`` only, the best match of ``Accept-Language`` (the web
-front picks the file); on pages the app renders, ``?lang=``, then ``Accept-Language``,
+with the switcher (a page missing there answers in that language too), or, for ``/``
+only, the best match of ``Accept-Language`` (the web front picks the file); on pages the
+app renders, ``?lang=``, then ``Accept-Language``,
 then the page's default language. Feeds, social posts and emails speak the page's
 default language.
 """

@@ -12,16 +12,23 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
 
-from statuspage.i18n import current
+from statuspage.i18n import LANGUAGES, current, speaking
 from statuspage.public.site import PAGE_CACHE
 from statuspage.publishing.snapshot import current_dir
 
 bp = Blueprint("public", __name__)
 
 
-def _absent(*_: object, **__: object) -> Response:
-    """In the language the browser asks for (the page's default needs the database)."""
-    spoken = {"Vary": "Accept-Language", "Content-Language": current().code}
+def _absent(lang: str | None = None, **_: object) -> Response:
+    """Under a language prefix (``/de/…``) in that language, as the path says; elsewhere
+    in the language the browser asks for (the page's default needs the database)."""
+    if lang is None:
+        return _answer({"Vary": "Accept-Language", "Content-Language": current().code})
+    with speaking(lang) as language:
+        return _answer({"Content-Language": language.code})
+
+
+def _answer(spoken: dict[str, str]) -> Response:
     if current_dir(Path(current_app.config["PUBLISH_DIR"])) is None:
         return Response(
             render_template("public/unpublished.html"),
@@ -49,3 +56,8 @@ for rule, endpoint in [
     ("/api/v2/<path:name>", "api_v2"),
 ]:
     bp.add_url_rule(rule, endpoint, _absent, methods=["GET"])
+# Everything under a language's prefix is the published site's: what reaches the app there
+# is absent from the snapshot.
+_PREFIX = f"/<any({', '.join(LANGUAGES)}):lang>"
+bp.add_url_rule(f"{_PREFIX}/", "language_index", _absent, methods=["GET"])
+bp.add_url_rule(f"{_PREFIX}/<path:rest>", "language_page", _absent, methods=["GET"])

@@ -182,3 +182,21 @@ def test_the_waiting_and_missing_pages_speak_the_browser_language(app, client, c
     assert missing.status_code == 404 and "Accept-Language" in missing.headers["Vary"]
     text = missing.get_data(as_text=True)
     assert '<html lang="de"' in text and "Diese Seite gibt es auf dieser Statusseite nicht" in text
+
+
+def test_a_missing_page_under_a_language_prefix_speaks_the_paths_language(app, client):
+    waiting = client.get("/de/history", headers={"Accept-Language": "fr"})
+    assert waiting.status_code == 503 and waiting.headers["Content-Language"] == "de"
+    assert "Die Statusseite wurde noch nicht veröffentlicht" in waiting.get_data(as_text=True)
+    publish()
+    for path in ("/de/no-such-page", "/de/incidents/ABC", "/de/history/1999-01"):
+        missing = client.get(path, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+        text = missing.get_data(as_text=True)
+        assert missing.status_code == 404, path
+        assert missing.headers["Content-Language"] == "de", path
+        assert "Accept-Language" not in missing.headers.get("Vary", ""), path
+        assert '<html lang="de"' in text, path
+        assert "Diese Seite gibt es auf dieser Statusseite nicht" in text, path
+    arabic = client.get("/ar/no-such-page", headers={"Accept-Language": "de"})
+    assert arabic.status_code == 404
+    assert '<html lang="ar" dir="rtl"' in arabic.get_data(as_text=True)
