@@ -14,7 +14,6 @@ from statuspage.models.types import new_public_id
 from tests.channels.helpers import deliver, rows
 from tests.fakes.fixtures import connect
 from tests.signin import csrf_token, login
-from workers.channels import bluesky
 
 LONG = "Logins fail for some customers while we roll back a change. " * 12
 
@@ -158,7 +157,6 @@ def test_an_update_form_sent_twice_posts_once(client, incident):
 
 
 def test_teams_discord_telegram_and_bluesky_get_what_was_previewed(client, wired, incident):
-    bluesky._sessions.clear()  # a worker's logins are kept per channel id, across tests too
     connect(wired, "teams", "discord", "telegram", "bluesky")
     assert login(client, "rob@example.com").status_code == 302
     update_id = new_public_id()

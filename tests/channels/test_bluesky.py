@@ -9,13 +9,12 @@ import pytest
 
 from statuspage.incidents import service
 from statuspage.messages import graphemes
-from statuspage.models import DeliveryState
+from statuspage.models import Delivery, DeliveryState
 from tests.channels.helpers import deliver, make_due, open_incident, rows
+from tests.fakes.bluesky import CREATE
 from tests.fakes.fixtures import connect
 from tests.fakes.server import Reply
-from workers.channels import bluesky
 
-CREATE = "/xrpc/com.atproto.repo.createRecord"
 LONG = "Logins fail for some customers 👩🏽‍💻 while we roll back a change. " * 20
 
 
@@ -26,11 +25,6 @@ def _ref(post: dict) -> tuple[str, str]:
 def _refs(post: dict) -> dict[str, tuple[str, str]]:
     reply = post["value"]["reply"]
     return {name: _ref(reply[name]) for name in ("root", "parent")}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sessions():
-    bluesky._sessions.clear()
 
 
 def test_each_incident_is_one_thread_with_root_and_parent(app, components, wired):
@@ -98,6 +92,42 @@ def test_a_lost_answer_is_sent_again_and_posts_once(app, components, wired):
     first, later = rows("bluesky")
     assert first.external_id == pds.posts[0]["uri"]
     assert pds.posts[1]["value"]["reply"]["parent"]["uri"] == first.external_id
+
+
+def _one_posted_one_waiting(wired) -> Delivery:
+    """An incident's first post sent (so its login is kept) and its update's row waiting."""
+    connect(wired, "bluesky")
+    incident = open_incident()
+    service.post_update(actor=None, incident_id=incident.id, status="identified", body="Found")
+    first, later = rows("bluesky")
+    deliver(first)
+    return later
+
+
+@pytest.mark.parametrize("ended", ["InvalidToken", "ExpiredToken"])
+def test_a_kept_session_the_server_ended_logs_in_again_and_posts(app, components, wired, ended):
+    pds = wired["bluesky"]
+    later = _one_posted_one_waiting(wired)
+    pds.end_sessions(ended)  # revoked, or expired before the worker's clock says so
+    deliver(later)
+    first, later = rows("bluesky")
+    assert (first.state, later.state) == (DeliveryState.SENT, DeliveryState.SENT), later.last_error
+    assert later.attempts == 1  # the refused call was repeated within the one attempt
+    assert pds.logins == 2
+    assert [p["uri"] for p in pds.posts] == [first.external_id, later.external_id]
+    assert pds.posts[1]["value"]["reply"]["parent"]["uri"] == first.external_id
+
+
+def test_a_session_refused_right_after_a_fresh_login_is_not_retried_again(app, components, wired):
+    pds = wired["bluesky"]
+    later = _one_posted_one_waiting(wired)
+    refused = Reply(401, json={"error": "InvalidToken", "message": "Token could not be verified"})
+    pds.script("POST", CREATE, refused, refused)
+    deliver(later)
+    later = rows("bluesky")[1]
+    assert later.state == DeliveryState.DEAD and "401" in later.last_error
+    assert pds.logins == 2  # one login more, not one per refusal
+    assert len(pds.received("POST", CREATE)) == 3 and len(pds.posts) == 1
 
 
 def test_a_wrong_password_goes_dead_without_showing_it(app, components, wired):

@@ -10,6 +10,7 @@ import pytest
 from statuspage.extensions import db
 from statuspage.models import Channel, DeliveryState
 from tests.channels.helpers import deliver, open_incident, rows
+from tests.fakes.bluesky import CREATE as BLUESKY_CREATE
 from tests.fakes.discord import HOOK_PATH as DISCORD_PATH
 from tests.fakes.fixtures import RECEIVER_PATH, connect
 from tests.fakes.server import Reply
@@ -31,6 +32,7 @@ def _endpoint(wired, kind: str):
         "teams": (wired["teams"], TEAMS_PATH),
         "discord": (wired["discord"], DISCORD_PATH),
         "telegram": (wired["telegram"], f"/bot{TELEGRAM_TOKEN}/sendMessage"),
+        "bluesky": (wired["bluesky"], BLUESKY_CREATE),
     }[kind]
 
 
@@ -41,6 +43,8 @@ def _point_nowhere(app, channel: Channel) -> None:
         app.config["TELEGRAM_API_URL"] = NOWHERE
     elif channel.kind == "mastodon":
         channel.config = {**channel.config, "base_url": NOWHERE}
+    elif channel.kind == "bluesky":
+        channel.config = {**channel.config, "service": NOWHERE}
     elif channel.kind in ("slack", "teams", "discord"):
         channel.secrets = {"webhook_url": NOWHERE + HOOK_PATH}
     else:
@@ -63,7 +67,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize(
-    "kind", ["x", "mastodon", "slack", "webhook", "teams", "discord", "telegram"]
+    "kind", ["x", "mastodon", "slack", "webhook", "teams", "discord", "telegram", "bluesky"]
 )
 def test_each_failure_has_its_class(app, components, wired, kind, case):
     answer, no_repeat, elsewhere = CASES[case]

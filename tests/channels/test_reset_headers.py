@@ -1,6 +1,6 @@
 """Every reset header on every channel: a 429 or 503 that names its time in one header
 only is retried at exactly that time, never before, on X, Mastodon, Slack, a webhook
-channel, Teams, Discord, Telegram and a webhook subscriber's batch."""
+channel, Teams, Discord, Telegram, Bluesky and a webhook subscriber's batch."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from statuspage.models import Delivery, DeliveryState, SubscriberKind, TargetKind
 from tests.channels.helpers import deliver, open_incident, rows
+from tests.fakes.bluesky import CREATE as BLUESKY_CREATE
 from tests.fakes.discord import HOOK_PATH as DISCORD_PATH
 from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
 from tests.fakes.server import FakeServer, Reply
@@ -35,9 +36,20 @@ HEADERS: dict[str, tuple[str, Callable[[float], str], bool]] = {
     "Retry-After (seconds)": ("Retry-After", lambda _: "1", True),
     "Retry-After (HTTP date)": ("Retry-After", lambda at: formatdate(at, usegmt=True), False),
     "RateLimit-Reset (seconds)": ("RateLimit-Reset", lambda _: "1", True),
+    "ratelimit-reset (Bluesky XRPC, epoch)": ("ratelimit-reset", lambda at: str(int(at)), False),
     "X-RateLimit-Reset-After (Discord, seconds)": ("X-RateLimit-Reset-After", lambda _: "1", True),
 }
-CHANNELS = ("x", "mastodon", "slack", "webhook", "teams", "discord", "telegram", "subscriber")
+CHANNELS = (
+    "x",
+    "mastodon",
+    "slack",
+    "webhook",
+    "teams",
+    "discord",
+    "telegram",
+    "bluesky",
+    "subscriber",
+)
 
 
 def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
@@ -50,6 +62,7 @@ def _targets(fakes: dict) -> dict[str, tuple[FakeServer, str, str]]:
         "teams": (fakes["teams"], "POST", TEAMS_PATH),
         "discord": (fakes["discord"], "POST", DISCORD_PATH),
         "telegram": (fakes["telegram"], "POST", f"/bot{TELEGRAM_TOKEN}/sendMessage"),
+        "bluesky": (fakes["bluesky"], "POST", BLUESKY_CREATE),
         "subscriber": (fakes["receiver"], "POST", SUBSCRIBER_PATH),
     }
 
@@ -64,7 +77,7 @@ def test_a_reset_header_alone_sets_the_retry_and_nothing_is_sent_before_it(
     app, components, wired, header, status
 ):
     name, value_for, relative = HEADERS[header]
-    connect(wired, "x", "mastodon", "slack", "webhook", "teams", "discord", "telegram")
+    connect(wired, *(c for c in CHANNELS if c != "subscriber"))
     wired["receiver"].secrets[SUBSCRIBER_PATH] = "whsec_subscriber"
     add_subscriber(
         SubscriberKind.WEBHOOK, wired["receiver"].url + SUBSCRIBER_PATH, secret="whsec_subscriber"

@@ -5,7 +5,9 @@ and ``getRecord``, ``app.bsky.notification.listNotifications`` (newest first, fi
 ``app.bsky.feed.getPosts``. Customers' posts are made with ``customer_post``. It checks
 what the network would refuse or show wrongly: more than 300 graphemes, link facets
 whose byte offsets do not cover their link, reply refs whose URI or CID name no post, a
-record key used twice, a missing or wrong access token."""
+record key used twice, a missing or wrong access token. ``end_sessions`` ends every access
+token given so far, as a revocation (401 ``InvalidToken``) or an expiry the client did not
+see coming (400 ``ExpiredToken``, as the PDS answers it)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import hashlib
 import json
 import threading
 import time
+import uuid
 
 import regex
 
@@ -23,6 +26,7 @@ HANDLE = "status.example.com"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 DID = "did:plc:statusexample000000000000"
 POST = "app.bsky.feed.post"
+CREATE = "/xrpc/com.atproto.repo.createRecord"
 
 
 def _b64(data: dict) -> str:
@@ -31,7 +35,9 @@ def _b64(data: dict) -> str:
 
 def _jwt(scope: str, lifetime: int) -> str:
     now = int(time.time())
-    payload = {"scope": scope, "sub": DID, "iat": now, "exp": now + lifetime, "jti": str(now)}
+    # Each token its own (as the PDS makes them): two logins in one second differ.
+    jti = uuid.uuid4().hex
+    payload = {"scope": scope, "sub": DID, "iat": now, "exp": now + lifetime, "jti": jti}
     return f"{_b64({'alg': 'ES256K', 'typ': 'JWT'})}.{_b64(payload)}.c2lnbmF0dXJl"
 
 
@@ -57,6 +63,7 @@ class FakeBluesky(FakeServer):
         self.records: dict[str, dict] = {}  # uri -> {"uri", "cid", "value"}
         self.posts: list[dict] = []  # in the order they were made
         self.tokens: set[str] = set()
+        self.ended: dict[str, str] = {}  # access token -> the error it now gets
         self.logins = 0
         self.notifications: list[dict] = []  # oldest first
         self._guard = threading.Lock()
@@ -65,8 +72,15 @@ class FakeBluesky(FakeServer):
         self.records.clear()
         self.posts.clear()
         self.tokens.clear()
+        self.ended.clear()
         self.logins = 0
         self.notifications.clear()
+
+    def end_sessions(self, error: str) -> None:
+        """Every access token given so far stops working with ``error``."""
+        with self._guard:
+            self.ended.update(dict.fromkeys(self.tokens, error))
+            self.tokens.clear()
 
     def customer_post(self, handle: str, text: str, reply_to: str | None = None) -> dict:
         """A post by someone else: a mention of our account, or a reply to ``reply_to``
@@ -121,7 +135,10 @@ class FakeBluesky(FakeServer):
                     "active": True,
                 }
             )
-        if (request.header("Authorization") or "").removeprefix("Bearer ") not in self.tokens:
+        token = (request.header("Authorization") or "").removeprefix("Bearer ")
+        if self.ended.get(token) == "ExpiredToken":
+            return _error(400, "ExpiredToken", "Token has expired")
+        if token not in self.tokens:
             return _error(401, "InvalidToken", "Token could not be verified")
         if method == "com.atproto.repo.getRecord":
             repo, rkey = request.query.get("repo", [""])[0], request.query.get("rkey", [""])[0]

@@ -25,6 +25,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, SENDER, FakeTwilio
 from tests.fakes.webhook import FakeReceiver
 from tests.fakes.x import FakeX
+from workers.channels import bluesky as bluesky_transport
 
 HTTP_TIMEOUT = 2
 RECEIVER_PATH = "/hooks/ops"
@@ -55,6 +56,7 @@ def wired(app: Flask, fakes: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The app (and any worker it starts) pointed at the fakes, private addresses allowed."""
     for server in fakes.values():
         server.reset()
+    bluesky_transport._sessions.clear()  # the fake forgot its tokens: no login is kept
     settings = {
         "STATUSPAGE_ALLOW_PRIVATE_WEBHOOKS": "1",
         "STATUSPAGE_X_API_URL": fakes["x"].url,

@@ -44,6 +44,41 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 # channel id -> (credentials fingerprint, exported session): createSession is limited to
 # 30 logins in 5 minutes per account, so a worker logs in once and refreshes after that.
 _sessions: dict[int, tuple[str, str]] = {}
+STALE_SESSION = frozenset({"ExpiredToken", "InvalidToken"})
+
+
+class SessionClient(Client):
+    """A client that resumes a kept session and, when the server no longer takes it, logs
+    in with the app password once and repeats the call that was refused.
+
+    A kept session ends without notice: the access token is revoked or rotated, or expires
+    between the SDK's own refresh check and the call (clocks differ). The PDS then answers
+    ``InvalidToken`` (401) or ``ExpiredToken`` (400); neither says anything about the post.
+    """
+
+    def __init__(self, service: str, handle: str, password: str) -> None:
+        super().__init__(base_url=service, request=Request(**http.httpx_options()))
+        self._credentials = (handle, password)
+        self._fresh = False  # logged in with the password during this client's life
+
+    def resume(self, session: str | None) -> None:
+        """Resume ``session`` (an exported session string), or log in when there is none."""
+        if session is None:
+            self._fresh = True
+            self.login(*self._credentials, fetch_bsky_profile=False)
+        else:
+            self.login(session_string=session, fetch_bsky_profile=False)
+
+    def _invoke(self, invoke_type: Any, **kwargs: Any) -> Any:
+        try:
+            return super()._invoke(invoke_type, **kwargs)
+        except (atp.UnauthorizedError, atp.BadRequestError) as exc:
+            # A login or refresh call is not repeated itself: its caller's call is.
+            stale = _xrpc_error(exc) in STALE_SESSION and not kwargs.get("ignore_session_check")
+            if self._fresh or not stale:
+                raise
+        self.resume(None)
+        return super()._invoke(invoke_type, **kwargs)
 
 
 def link_facets(text: str) -> list[models.AppBskyRichtextFacet.Main]:
@@ -89,7 +124,7 @@ class Bluesky(HttpTransport):
         handle, password = channel.config.get("handle") or "", keys.get("app_password") or ""
         service = channel.config.get("service") or DEFAULT_SERVICE
         fingerprint = hashlib.sha256(f"{service}\0{handle}\0{password}".encode()).hexdigest()
-        client = Client(base_url=service, request=Request(**http.httpx_options()))
+        client = SessionClient(service, handle, password)
         account: dict[str, str] = {}
 
         def keep(_event: Any, session: Any) -> None:
@@ -99,10 +134,7 @@ class Bluesky(HttpTransport):
         client.on_session_change(keep)
         cached = _sessions.get(channel.id)
         try:
-            if cached and cached[0] == fingerprint:
-                client.login(session_string=cached[1], fetch_bsky_profile=False)
-            else:
-                client.login(handle, password, fetch_bsky_profile=False)
+            client.resume(cached[1] if cached and cached[0] == fingerprint else None)
             yield client, account["did"]
         except (atp.AtProtocolError, httpx.HTTPError) as exc:
             # The SDK wraps timeouts and network errors; others of httpx's (a cut answer)
