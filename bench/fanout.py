@@ -9,10 +9,13 @@ arriving at the fake. Phase two bulk-loads the subscribers and posts one update.
 side, a baseline in the same run: a bare smtplib loop and a bare requests loop against the
 same fakes, the ceiling the fan-out is compared to; the smtplib loop sends as many messages
 as the fan-out, half just before it and half just after, so a change in the shared
-machine's load falls on both sides. Targets: p99 < 2 s per channel;
+machine's load falls on both sides; the volume phase runs ``--rounds`` times, one update
+each, and the figures are the medians, with the load average at each round's start and
+end. Targets: p99 < 2 s per channel;
 100,000 emails < 60 s with flat worker memory. Last line: one JSON object.
 
     python bench/fanout.py [--updates 200] [--rate 2] [--emails 100000] [--webhooks 10000]
+                           [--rounds 3]
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import smtplib
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -96,6 +101,38 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def round_line(figures: dict[str, Any]) -> str:
+    return (
+        f"{figures['emails_s']:.1f} s ({figures['emails_per_s']:.0f}/s; bare smtplib "
+        f"{figures['base_per_s']:.0f}/s, {figures['base_before_s']:.1f} s before and "
+        f"{figures['base_after_s']:.1f} s after; ratio {figures['ratio']:.2f}; worker CPU "
+        f"{figures['worker_cpu_ms']:.2f} ms per notice; load average "
+        f"{figures['load_before']:.1f} to {figures['load_after']:.1f})"
+    )
+
+
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving ``database``."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
+        ]
+    found = {}
+    for pid in pids:
+        try:
+            found[pid] = cpu_s(pid)
+        except OSError:  # the backend ended meanwhile
+            pass
+    return found
+
+
+def used_since(before: dict[int, float], after: Iterable[tuple[int, float]]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after)
 
 
 def start_workers(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
@@ -171,6 +208,9 @@ def main() -> None:  # noqa: C901  (one linear script)
     parser.add_argument("--rate", type=float, default=2.0, help="updates per second")
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--webhooks", type=int, default=10_000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="volume rounds, each between two baseline halves"
+    )
     args = parser.parse_args()
 
     fakes = {
@@ -347,59 +387,84 @@ def main() -> None:  # noqa: C901  (one linear script)
             load_s = time.perf_counter() - loaded
             db.session.remove()
 
+            def volume_round(n: int) -> dict[str, Any]:
+                """Baseline half, one update to every subscriber, baseline other half."""
+                load_before = os.getloadavg()[0]
+                client_cpu = time.process_time()
+                sink_cpu = sum(cpu_s(p.pid) for p in smtp.processes)
+                base_before_s = baseline_smtp(smtp.port, args.emails // 2, SAMPLE_MAIL)
+                base_cpu = time.process_time() - client_cpu
+                base_sink_cpu = sum(cpu_s(p.pid) for p in smtp.processes) - sink_cpu
+                cpu_before = sum(cpu_s(w.pid) for w in workers[:WORKERS])
+                sink_cpu = sum(cpu_s(p.pid) for p in smtp.processes)
+                pg_cpu = backend_cpu(name)
+                emails_before = smtp.count.value
+                webhooks_before = fakes["webhook"].subscriber_count
+                started_commit = time.perf_counter()
+                service.open_incident(
+                    actor=None,
+                    name=f"Everyone {n}",
+                    impact="major",
+                    body="A big one.",
+                    components={component_ids[0]: "major_outage"},
+                )
+                committed = time.time()
+                commit_s = time.perf_counter() - started_commit
+                db.session.remove()
+                done = wait(
+                    lambda: (
+                        smtp.count.value >= emails_before + args.emails + 1
+                        and fakes["webhook"].subscriber_count >= webhooks_before + args.webhooks
+                    ),
+                    timeout=600,
+                    interval=0.2,
+                )
+                emails_s = smtp.last.value - committed
+                webhooks_s = fakes["webhook"].subscriber_last - committed if args.webhooks else 0.0
+                worker_cpu = sum(cpu_s(w.pid) for w in workers[:WORKERS]) - cpu_before
+                fanout_sink_cpu = sum(cpu_s(p.pid) for p in smtp.processes) - sink_cpu
+                pg_used = used_since(pg_cpu, backend_cpu(name).items())
+                client_cpu = time.process_time()
+                sink_cpu = sum(cpu_s(p.pid) for p in smtp.processes)
+                base_after_s = baseline_smtp(smtp.port, args.emails - args.emails // 2, SAMPLE_MAIL)
+                base_cpu += time.process_time() - client_cpu
+                base_sink_cpu += sum(cpu_s(p.pid) for p in smtp.processes) - sink_cpu
+                base_per_s = args.emails / (base_before_s + base_after_s)
+                per_s = args.emails / emails_s if emails_s > 0 else 0.0
+                notices = args.emails + args.webhooks
+                return {
+                    "load_before": load_before,
+                    "load_after": os.getloadavg()[0],
+                    "commit_s": commit_s,
+                    "emails_s": emails_s,
+                    "emails_per_s": per_s,
+                    "base_before_s": base_before_s,
+                    "base_after_s": base_after_s,
+                    "base_per_s": base_per_s,
+                    "ratio": per_s / base_per_s,
+                    "webhooks_s": webhooks_s,
+                    "webhooks_per_s": args.webhooks / webhooks_s if webhooks_s > 0 else 0.0,
+                    "worker_cpu_ms": 1000 * worker_cpu / notices,
+                    "postgres_cpu_ms": 1000 * pg_used / notices,
+                    "sink_cpu_ms": 1000 * fanout_sink_cpu / args.emails,
+                    "base_client_cpu_ms": 1000 * base_cpu / args.emails,
+                    "base_sink_cpu_ms": 1000 * base_sink_cpu / args.emails,
+                    "done": done,
+                }
+
             smtp.record.value = 0  # the sink only counts from here on
-            base_before_s = baseline_smtp(smtp.port, args.emails // 2, SAMPLE_MAIL)
             rss_before = [rss_mb(w.pid) for w in workers[:WORKERS]]
-            cpu_before = sum(cpu_s(w.pid) for w in workers[:WORKERS])
-            smtp_cpu_before = sum(cpu_s(p.pid) for p in smtp.processes)
-            samples: list[float] = []
-            sampling = threading.Event()
-
-            def sample() -> None:
-                while not sampling.is_set():
-                    samples.append(sum(rss_mb(w.pid) for w in workers[:WORKERS]))
-                    time.sleep(0.5)
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            emails_before = smtp.count.value
-            started_commit = time.perf_counter()
-            service.open_incident(
-                actor=None,
-                name="Everyone",
-                impact="major",
-                body="A big one.",
-                components={component_ids[0]: "major_outage"},
-            )
-            committed = time.time()
-            commit_s = time.perf_counter() - started_commit
-            db.session.remove()
-            emails_target = emails_before + args.emails + 1
-            done = wait(
-                lambda: (
-                    smtp.count.value >= emails_target
-                    and fakes["webhook"].subscriber_count >= args.webhooks
-                ),
-                timeout=600,
-                interval=0.2,
-            )
-            sampling.set()
-            sampler.join()
-            emails_s = smtp.last.value - committed
-            webhooks_s = fakes["webhook"].subscriber_last - committed if args.webhooks else 0.0
+            rounds = []
+            for n in range(args.rounds):
+                rounds.append(volume_round(n))
+                print(f"  round {n + 1}: {round_line(rounds[-1])}", flush=True)
             rss_peak = [rss_mb(w.pid, "VmHWM") for w in workers[:WORKERS]]
-            worker_cpu = sum(cpu_s(w.pid) for w in workers[:WORKERS]) - cpu_before
-            smtp_cpu = sum(cpu_s(p.pid) for p in smtp.processes) - smtp_cpu_before
             states = dict(
                 db.session.execute(
                     select(Delivery.state, text("count(*)")).group_by(Delivery.state)
                 ).all()
             )
             db.session.remove()
-
-        # Baselines in the same run, against the same fakes.
-        base_after_s = baseline_smtp(smtp.port, args.emails - args.emails // 2, SAMPLE_MAIL)
-        base_emails_per_s = args.emails / (base_before_s + base_after_s)
         base_webhooks_per_s = baseline_http(fakes["webhook"].url, 2_000)
     finally:
         for worker in workers:
@@ -418,8 +483,8 @@ def main() -> None:  # noqa: C901  (one linear script)
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         redis.Redis.from_url(REDIS_URL).delete(queue)
 
-    emails_per_s = args.emails / emails_s if emails_s > 0 else 0.0
-    webhooks_per_s = args.webhooks / webhooks_s if webhooks_s > 0 else 0.0
+    mid = {key: median(r[key] for r in rounds) for key in rounds[0] if key != "done"}
+    done = all(r["done"] for r in rounds)
     print(f"latency phase: {args.updates} updates at {args.rate}/s, complete={complete}")
     for channel_name, figures in sorted(latency.items()):
         print(
@@ -427,23 +492,21 @@ def main() -> None:  # noqa: C901  (one linear script)
             f"p50 {figures['p50_s']} s  p99 {figures['p99_s']} s"
         )
     print(
-        f"volume phase: {args.emails} emails in {emails_s:.1f} s ({emails_per_s:.0f}/s, "
-        f"bare smtplib {base_emails_per_s:.0f}/s: {args.emails // 2} before it in "
-        f"{base_before_s:.1f} s, the rest after in {base_after_s:.1f} s; "
-        f"ratio {emails_per_s / base_emails_per_s:.2f}); "
-        f"{args.webhooks} webhooks in {webhooks_s:.1f} s ({webhooks_per_s:.0f}/s, bare requests "
-        f"{base_webhooks_per_s:.0f}/s, ratio {webhooks_per_s / base_webhooks_per_s:.2f}); "
+        f"volume phase, median of {len(rounds)} rounds (each: bare smtplib, the fan-out, "
+        f"bare smtplib): {round_line(mid)}; "
+        f"{args.webhooks} webhooks {mid['webhooks_per_s']:.0f}/s (bare requests "
+        f"{base_webhooks_per_s:.0f}/s, ratio {mid['webhooks_per_s'] / base_webhooks_per_s:.2f}); "
         f"done={done}"
     )
     print(
-        f"  operator commit with {args.emails + args.webhooks} subscriber rows: {commit_s:.2f} s; "
-        f"subscribers loaded in {load_s:.1f} s; worker RSS before {rss_before} MB, "
-        f"peak {rss_peak} MB; sampled total min {min(samples):.0f} max {max(samples):.0f} MB"
+        f"  CPU per email, fan-out: workers {mid['worker_cpu_ms']:.3f} ms, PostgreSQL "
+        f"{mid['postgres_cpu_ms']:.3f} ms, sink {mid['sink_cpu_ms']:.3f} ms; bare smtplib: "
+        f"client {mid['base_client_cpu_ms']:.3f} ms, sink {mid['base_sink_cpu_ms']:.3f} ms"
     )
     print(
-        f"  worker CPU for the volume phase: {worker_cpu:.1f} s "
-        f"({1000 * worker_cpu / (args.emails + args.webhooks):.2f} ms per notice); "
-        f"SMTP server CPU {smtp_cpu:.1f} s ({1000 * smtp_cpu / args.emails:.2f} ms per email)"
+        f"  operator commit with {args.emails + args.webhooks} subscriber rows: "
+        f"{mid['commit_s']:.2f} s; subscribers loaded in {load_s:.1f} s; worker RSS before "
+        f"{rss_before} MB, peak {rss_peak} MB"
     )
     print(f"  delivery states: {states}")
     result = {
@@ -455,20 +518,24 @@ def main() -> None:  # noqa: C901  (one linear script)
         **{f"{k}_p50_s": v["p50_s"] for k, v in latency.items()},
         **{f"{k}_p99_s": v["p99_s"] for k, v in latency.items()},
         "emails": args.emails,
-        "emails_100k_s": round(emails_s, 2),
         "webhooks": args.webhooks,
-        "webhooks_10k_s": round(webhooks_s, 2),
-        "commit_s": round(commit_s, 3),
-        "worker_cpu_ms_per_notice": round(1000 * worker_cpu / (args.emails + args.webhooks), 3),
-        "smtp_server_cpu_ms_per_email": round(1000 * smtp_cpu / args.emails, 3),
+        "rounds": [{k: round(v, 3) for k, v in r.items()} for r in rounds],
+        "emails_s": round(mid["emails_s"], 2),
+        "webhooks_s": round(mid["webhooks_s"], 2),
+        "commit_s": round(mid["commit_s"], 3),
+        "worker_cpu_ms_per_notice": round(mid["worker_cpu_ms"], 3),
+        "postgres_cpu_ms_per_notice": round(mid["postgres_cpu_ms"], 3),
+        "smtp_server_cpu_ms_per_email": round(mid["sink_cpu_ms"], 3),
+        "baseline_client_cpu_ms_per_email": round(mid["base_client_cpu_ms"], 3),
         "peak_rss_mb": round(max(rss_peak), 1),
         "rss_before_mb": round(max(rss_before), 1),
-        "baseline_smtplib_emails_per_s": round(base_emails_per_s),
-        "emails_per_s": round(emails_per_s),
-        "email_ratio_to_baseline": round(emails_per_s / base_emails_per_s, 3),
+        "load_average_1m": [round(mid["load_before"], 2), round(mid["load_after"], 2)],
+        "baseline_smtplib_emails_per_s": round(mid["base_per_s"]),
+        "emails_per_s": round(mid["emails_per_s"]),
+        "email_ratio_to_baseline": round(mid["ratio"], 3),
         "baseline_requests_webhooks_per_s": round(base_webhooks_per_s),
-        "webhooks_per_s": round(webhooks_per_s),
-        "webhook_ratio_to_baseline": round(webhooks_per_s / base_webhooks_per_s, 3),
+        "webhooks_per_s": round(mid["webhooks_per_s"]),
+        "webhook_ratio_to_baseline": round(mid["webhooks_per_s"] / base_webhooks_per_s, 3),
         "all_delivered": bool(complete and done),
     }
     print(json.dumps(result))
