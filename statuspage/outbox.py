@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, event, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Update, event, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.lib.links import web_url
 from statuspage.models import (
+    BatchRow,
     Channel,
     Delivery,
     DeliveryState,
@@ -246,10 +247,10 @@ def _take(delivery_id: int, where: list, **values: Any) -> Delivery | None:
     return db.session.get(Delivery, delivery_id, populate_existing=True)
 
 
-def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
-    """Mark the due rows matching ``where`` as sending under a lease, commit, and load them
-    in id order. The state check repeats in the UPDATE, so a row is claimed once."""
-    ids = db.session.scalars(
+def _leasing(at: datetime, *where: ColumnElement[bool]) -> Update:
+    """The UPDATE marking the due rows matching ``where`` as sending under a lease. The
+    state check repeats in it, so a row is claimed once."""
+    return (
         update(Delivery)
         .where(*where, *_claim_where(at))
         .values(
@@ -259,9 +260,13 @@ def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
             send_started_at=None,
             attempt=None,
         )
-        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
-    ).all()
+    )
+
+
+def _lease(at: datetime, *where: ColumnElement[bool]) -> list[Delivery]:
+    """Lease the due rows matching ``where``, commit, and load them in id order."""
+    ids = db.session.scalars(_leasing(at, *where).returning(Delivery.id)).all()
     db.session.commit()
     if not ids:
         return []
@@ -307,9 +312,10 @@ def due_publish_targets() -> list[int]:
     return ids
 
 
-def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
-    """Take up to ``limit`` due rows of a batch mailbox. On PostgreSQL rows locked by a
-    concurrent claimer are skipped rather than waited for (``FOR UPDATE SKIP LOCKED``)."""
+def claim_batch(mailbox: str, limit: int) -> list[BatchRow]:
+    """Take up to ``limit`` due rows of a batch mailbox, in id order, in one statement
+    that also returns what the sender needs. On PostgreSQL rows locked by a concurrent
+    claimer are skipped rather than waited for (``FOR UPDATE SKIP LOCKED``)."""
     at = now()
     candidates = (
         select(Delivery.id)
@@ -319,7 +325,11 @@ def claim_batch(mailbox: str, limit: int) -> list[Delivery]:
     )
     if db.engine.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    return _lease(at, Delivery.id.in_(candidates.scalar_subquery()))
+    leasing = _leasing(at, Delivery.id.in_(candidates.scalar_subquery()))
+    columns = [getattr(Delivery, name) for name in BatchRow._fields]
+    rows = db.session.execute(leasing.returning(*columns)).all()
+    db.session.commit()
+    return sorted((BatchRow(*row) for row in rows), key=lambda row: row.id)
 
 
 def next_in_mailbox(mailbox: str) -> int | None:
@@ -353,7 +363,7 @@ def mark_started(delivery: Delivery, attempt: dict[str, Any] | None = None) -> N
 
 
 def record_sent(
-    deliveries: Sequence[Delivery],
+    deliveries: Sequence[Delivery | BatchRow],
     external_id: str | None = None,
     external_url: str | None = None,
     *,
@@ -386,7 +396,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def schedule_retry(
-    deliveries: Sequence[Delivery],
+    deliveries: Sequence[Delivery | BatchRow],
     error: str,
     *,
     permanent: bool = False,
@@ -413,7 +423,7 @@ def schedule_retry(
     return state
 
 
-def mark_uncertain(deliveries: Sequence[Delivery], error: str) -> None:
+def mark_uncertain(deliveries: Sequence[Delivery | BatchRow], error: str) -> None:
     """The request went out and no whole answer came back, on a channel that cannot dedupe:
     the account's posts are read back once the post would show (``due_read_backs``)."""
     db.session.execute(

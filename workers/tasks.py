@@ -4,6 +4,7 @@ channel specifics live in ``workers.channels``."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from celery import shared_task
@@ -17,9 +18,11 @@ from statuspage.lib.clock import now
 from statuspage.listening import replies
 from statuspage.messages import build_facts
 from statuspage.models import (
+    BatchRow,
     Channel,
     ChannelThread,
     Delivery,
+    IncidentUpdate,
     OperatorAlert,
     TargetKind,
 )
@@ -34,7 +37,7 @@ from workers.listening import run as listening
 
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 1000  # at least the largest batch mailbox (outbox.BATCH_SIZES)
-BATCH_COMMIT = 50
+RECORD_EVERY = 2.0  # seconds: the ledger shows a slow batch's progress at least this often
 MIRROR_TASK = "workers.tasks.mirror_buckets"
 
 
@@ -82,7 +85,7 @@ def _deliver_coalesced(row: Delivery, transport: Transport) -> None:
         outbox.ring(outbox.due_publish_targets())  # the buckets may mirror it now
 
 
-def _failed(rows: Sequence[Delivery], exc: DeliveryError, transport: Transport) -> None:
+def _failed(rows: Sequence[Delivery | BatchRow], exc: DeliveryError, transport: Transport) -> None:
     if exc.unknown_outcome and not transport.safe_to_resend:
         outbox.mark_uncertain(rows, exc.message)
         log.warning("deliveries %s uncertain: %s", [r.id for r in rows], exc.message)
@@ -97,7 +100,7 @@ def _failed(rows: Sequence[Delivery], exc: DeliveryError, transport: Transport) 
     log.warning("deliveries %s failed (%s): %s", [r.id for r in rows], state, exc.message)
 
 
-def _crashed(rows: Sequence[Delivery], exc: Exception, transport: Transport) -> None:
+def _crashed(rows: Sequence[Delivery | BatchRow], exc: Exception, transport: Transport) -> None:
     """An error of ours: retried, unless a send that cannot be repeated had begun."""
     db.session.rollback()
     log.exception("deliveries %s crashed", [r.id for r in rows])
@@ -165,40 +168,48 @@ def _ring_next(mailbox: str, done: int) -> None:
 
 def _deliver_batch(mailbox: str, channel_id: int | None, transport: Transport) -> None:
     """Send a batch mailbox's due rows in one task, recording outcomes every
-    ``BATCH_COMMIT`` rows so a crash repeats little and the ledger fills as it goes."""
+    ``transport.batch_commit`` rows or ``RECORD_EVERY`` seconds, whichever comes first, so
+    a crash repeats little and the ledger fills as it goes."""
     claimed = outbox.claim_batch(mailbox, BATCH_LIMIT)
     if not claimed:
         return
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    sent: list[tuple[Delivery, SendResult]] = []
-    failed: list[tuple[Delivery, DeliveryError]] = []
+    sent: list[tuple[BatchRow, SendResult]] = []
+    failed: list[tuple[BatchRow, DeliveryError]] = []
     done: set[int] = set()
+    recorded = time.monotonic()
 
     def record() -> None:
+        nonlocal recorded
         unnamed = [delivery for delivery, result in sent if not result.external_id]
         if unnamed:
             outbox.record_sent(unnamed)
         for delivery, result in sent:  # a text's message id, kept per row
             if result.external_id:
                 outbox.record_sent([delivery], result.external_id, result.external_url)
-        groups: dict[tuple, tuple[DeliveryError, list[Delivery]]] = {}
+        groups: dict[tuple, tuple[DeliveryError, list[BatchRow]]] = {}
         for delivery, exc in failed:
             groups.setdefault(_error_key(exc), (exc, []))[1].append(delivery)
         for exc, rows in groups.values():
             _failed(rows, exc, transport)
         sent.clear()
         failed.clear()
+        recorded = time.monotonic()
 
     try:
-        facts = build_facts(claimed[0].update)
+        update_row = db.session.get(IncidentUpdate, claimed[0].update_id)
+        facts = build_facts(update_row)
         for delivery, outcome in transport.send_batch(claimed, facts):
             done.add(delivery.id)
             if isinstance(outcome, DeliveryError):
                 failed.append((delivery, outcome))
             else:
                 sent.append((delivery, outcome))
-            if len(sent) + len(failed) >= BATCH_COMMIT:
+            if (
+                len(sent) + len(failed) >= transport.batch_commit
+                or time.monotonic() - recorded >= RECORD_EVERY
+            ):
                 record()
     except DeliveryError as exc:
         record()

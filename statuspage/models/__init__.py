@@ -24,7 +24,7 @@ from statuspage.models.components import (
     ComponentStatusChange,
     PublishRequest,
 )
-from statuspage.models.delivery import Delivery, DeliveryState, TargetKind
+from statuspage.models.delivery import BatchRow, Delivery, DeliveryState, TargetKind
 from statuspage.models.imports import ImportedRecord
 from statuspage.models.inbox import (
     InboxItem,
@@ -91,6 +91,7 @@ __all__ = [
     "ComponentGroup",
     "ComponentStatus",
     "ComponentStatusChange",
+    "BatchRow",
     "Delivery",
     "DeliveryState",
     "Impact",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -51,6 +51,21 @@ ONE_SUBJECT = (
     "((update_id IS NULL) <> (reply_id IS NULL)) OR "
     "(target_kind = 'alert' AND update_id IS NULL AND reply_id IS NULL)"
 )
+
+
+class BatchRow(NamedTuple):
+    """A claimed subscriber row as a batch sender needs it, read by the claim's own
+    RETURNING: a mailing of 100,000 rows builds no ORM object per row."""
+
+    id: int
+    update_id: str | None
+    target_id: int
+    channel_id: int | None
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    send_started_at: datetime | None
 
 
 class Delivery(db.Model):

@@ -12,6 +12,7 @@ from statuspage.lib.crypto import SecretError
 from statuspage.listening.replies import ReplyFacts
 from statuspage.messages import MessageFacts
 from statuspage.models import (
+    BatchRow,
     Channel,
     Delivery,
     DeliveryState,
@@ -59,7 +60,7 @@ class SendResult:
     external_url: str | None = None
 
 
-Outcome = tuple[Delivery, SendResult | DeliveryError]
+Outcome = tuple[BatchRow, SendResult | DeliveryError]
 
 
 class Transport:
@@ -72,6 +73,8 @@ class Transport:
     ``reads_back``: ``find_sent`` can settle a send whose outcome is unknown.
     ``follows_page``: a publish target; its rows are taken only once the local snapshot
     holds their update (every earlier page row is finished).
+    ``batch_commit``: a batch's outcomes are written (one UPDATE, one commit) per this many
+    rows; a worker killed before writing them leaves those rows to be sent again.
     """
 
     coalesce = False
@@ -79,11 +82,12 @@ class Transport:
     threaded = False
     reads_back = False
     follows_page = False
+    batch_commit = 50
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
         raise NotImplementedError
 
-    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+    def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         """Send to many subscribers at once; yields each row's outcome as it is known.
         Raising DeliveryError means every row not yet yielded failed with it."""
         raise DeliveryError(f"{type(self).__name__} has no subscribers", permanent=True)

@@ -36,7 +36,16 @@ from statuspage.messages import (
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, OperatorAlert, Page, Role, Subscriber, User
+from statuspage.models import (
+    BatchRow,
+    Channel,
+    Delivery,
+    OperatorAlert,
+    Page,
+    Role,
+    Subscriber,
+    User,
+)
 from statuspage.subscriptions.links import confirm_url, mailing_links, manage_url
 from workers.channels.base import (
     DeliveryError,
@@ -380,11 +389,13 @@ def _valid_address(address: str) -> bool:
 
 class Email(Transport):
     """A resent email carries the same Message-ID, which mail clients use to collapse
-    duplicates, so a batch interrupted mid-way is safe to send again."""
+    duplicates, so a batch interrupted mid-way is safe to send again, and its outcomes are
+    written in larger groups than a channel without such a key can afford."""
 
     safe_to_resend = True
+    batch_commit = 250
 
-    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+    def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         channel = load_channel(deliveries[0].channel_id)
         recipients = db.session.execute(
             db.select(Subscriber.id, Subscriber.address, Subscriber.link_nonce).where(

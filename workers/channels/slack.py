@@ -17,7 +17,7 @@ from statuspage.messages import (
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, OperatorAlert, Page, Subscriber
+from statuspage.models import BatchRow, Channel, Delivery, OperatorAlert, Page, Subscriber
 from statuspage.subscriptions.links import confirm_url, unsubscribe_url
 from workers.channels.base import (
     DeliveryError,
@@ -63,7 +63,7 @@ class Slack(HttpTransport):
                 raise WebhookGone(exc.message, permanent=True) from None
             raise DeliveryError.from_http(exc) from None
 
-    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+    def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         """Each subscriber's message ends with its own unsubscribe link."""
         subscribers = {
             s.id: s

@@ -22,7 +22,7 @@ from twilio.rest import Client
 from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.messages import MessageFacts, fit, render_file
-from statuspage.models import Channel, Delivery, Page, Subscriber
+from statuspage.models import BatchRow, Channel, Page, Subscriber
 from statuspage.subscriptions import sms
 from statuspage.subscriptions.sms_rules import SMS_LIMIT, gsm_dots, sms_length
 from statuspage.text_rules import one_line
@@ -153,7 +153,7 @@ class Sms(Transport):
 
     safe_to_resend = False
 
-    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+    def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         channel = load_channel(deliveries[0].channel_id)
         body = gsm_dots(fit("sms", facts, SMS_LIMIT, sms_length))
         numbers = dict(

@@ -29,7 +29,7 @@ from statuspage.messages import (
     render,
     render_file,
 )
-from statuspage.models import Channel, Delivery, OperatorAlert, Page, Subscriber
+from statuspage.models import BatchRow, Channel, Delivery, OperatorAlert, Page, Subscriber
 from statuspage.subscriptions.links import confirm_url, unsubscribe_url
 from workers.channels.base import (
     DeliveryError,
@@ -127,7 +127,7 @@ class Webhook(HttpTransport):
             self._post(session, url, request, secret)
         return SendResult()
 
-    def send_batch(self, deliveries: Sequence[Delivery], facts: MessageFacts) -> Iterator[Outcome]:
+    def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         subscribers = {
             s.id: s
             for s in db.session.scalars(
