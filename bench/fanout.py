@@ -15,7 +15,7 @@ end. Targets: p99 < 2 s per channel;
 100,000 emails < 60 s with flat worker memory. Last line: one JSON object.
 
     python bench/fanout.py [--updates 200] [--rate 2] [--emails 100000] [--webhooks 10000]
-                           [--rounds 3]
+                           [--rounds 3] [--no-pipelining]
 """
 
 from __future__ import annotations
@@ -211,6 +211,11 @@ def main() -> None:  # noqa: C901  (one linear script)
     parser.add_argument(
         "--rounds", type=int, default=3, help="volume rounds, each between two baseline halves"
     )
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="the SMTP sink does not announce PIPELINING (smtplib never uses it)",
+    )
     args = parser.parse_args()
 
     fakes = {
@@ -219,7 +224,7 @@ def main() -> None:  # noqa: C901  (one linear script)
         "slack": FakeSlack().start(),
         "webhook": Receiver().start(),
     }
-    smtp = SMTPSink(free_port(), SMTP_PROCESSES)
+    smtp = SMTPSink(free_port(), SMTP_PROCESSES, pipelining=not args.no_pipelining)
 
     name = f"statuspage_bench_{os.getpid()}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -493,7 +498,8 @@ def main() -> None:  # noqa: C901  (one linear script)
         )
     print(
         f"volume phase, median of {len(rounds)} rounds (each: bare smtplib, the fan-out, "
-        f"bare smtplib): {round_line(mid)}; "
+        f"bare smtplib; the sink {'does not announce' if args.no_pipelining else 'announces'} "
+        f"PIPELINING): {round_line(mid)}; "
         f"{args.webhooks} webhooks {mid['webhooks_per_s']:.0f}/s (bare requests "
         f"{base_webhooks_per_s:.0f}/s, ratio {mid['webhooks_per_s'] / base_webhooks_per_s:.2f}); "
         f"done={done}"
@@ -518,6 +524,7 @@ def main() -> None:  # noqa: C901  (one linear script)
         **{f"{k}_p50_s": v["p50_s"] for k, v in latency.items()},
         **{f"{k}_p99_s": v["p99_s"] for k, v in latency.items()},
         "emails": args.emails,
+        "sink_pipelining": not args.no_pipelining,
         "webhooks": args.webhooks,
         "rounds": [{k: round(v, 3) for k, v in r.items()} for r in rounds],
         "emails_s": round(mid["emails_s"], 2),

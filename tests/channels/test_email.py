@@ -97,6 +97,22 @@ def test_a_refused_recipient_dies_alone_and_a_lost_server_is_retried(app, compon
     )
 
 
+def test_lines_starting_with_a_dot_arrive_whole_on_a_pipelining_server(app, components, wired):
+    smtp = wired["smtp"]  # announces PIPELINING: MAIL, RCPT and DATA go in one write
+    connect(wired, "smtp")
+    for address in ("first@example.net", "gone@example.net", "second@example.net"):
+        add_subscriber(SubscriberKind.EMAIL, address)
+    smtp.refuse["gone@example.net"] = "550 5.1.1 No such user"
+    open_incident(body="Steps taken:\n\n.\n\n..env rotated\n\n.cache cleared")
+    deliver(rows("email")[0])
+    assert sorted(r.state for r in rows("email")) == ["dead", "sent", "sent"]
+    for address in ("first@example.net", "second@example.net"):
+        (mail,) = smtp.to(address)
+        text = mail.part("plain").replace("\r\n", "\n")
+        assert "\n.\n\n..env rotated\n\n.cache cleared" in text
+        assert mail.message["To"] == address
+
+
 class EnvelopeRecorder:
     """An aiosmtpd server keeping each envelope with its MAIL parameters. Without
     ``eight_bit`` it announces no 8BITMIME and refuses any 8-bit octet (strict ASCII)."""

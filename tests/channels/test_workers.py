@@ -12,10 +12,12 @@ import psycopg
 import pytest
 from sqlalchemy import update
 
+from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.lib.clock import now
-from statuspage.models import Delivery, DeliveryState, SubscriberKind
+from statuspage.models import Delivery, DeliveryState, Subscriber, SubscriberKind
+from statuspage.subscriptions import links
 from tests.channels.helpers import open_incident, rows
 from tests.conftest import wait_for
 from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
@@ -149,3 +151,45 @@ def test_a_worker_killed_after_claiming_but_before_sending_leaves_a_post_sent_on
     (tweet,) = x.tweets
     assert len(x.received("POST", "/2/tweets")) == 1
     assert (rows("x")[0].external_id, rows("x")[0].attempts) == (tweet["id"], 2)
+
+
+def test_a_worker_killed_mid_mailing_loses_no_one_and_repeats_only_message_ids(
+    app, components, wired, start_worker, monkeypatch
+):
+    smtp = wired["smtp"]
+    monkeypatch.setitem(outbox.BATCH_SIZES, SubscriberKind.EMAIL, 1000)  # one batch
+    connect(wired, "smtp")
+    addresses = [f"reader{n}@example.net" for n in range(6)]
+    for address in addresses:
+        add_subscriber(SubscriberKind.EMAIL, address)
+    worker = start_worker("doomed")
+
+    def kill(mail) -> None:  # noqa: ANN001
+        if len(smtp.mails) == 4:  # the fourth message is taken, its 250 never read
+            os.kill(worker.proc.pid, signal.SIGKILL)
+
+    smtp.on_mail = kill
+    open_incident()
+    worker.proc.wait(timeout=60)
+    smtp.on_mail = None
+    assert len(smtp.mails) == 4
+    assert {r.state for r in rows("email")} == {DeliveryState.SENDING}  # none recorded yet
+
+    db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
+    db.session.commit()
+    tasks.sweep_due()  # a resent email carries its Message-ID again: back to the queue
+    assert {r.state for r in rows("email")} == {DeliveryState.PENDING}
+    start_worker("survivor")
+    wait_for(lambda: {r.state for r in rows("email")} == {DeliveryState.SENT}, timeout=60)
+
+    by_address = {db.session.get(Subscriber, r.target_id).address: r for r in rows("email")}
+    assert sorted(by_address) == addresses
+    for address, row in by_address.items():
+        mails = smtp.to(address)
+        assert 1 <= len(mails) <= 2
+        # A copy sent twice is one message to the reader's mail client.
+        assert {m.message["Message-ID"] for m in mails} == {f"<{row.idempotency_key}@example.com>"}
+        token = mails[0].message["List-Unsubscribe"].strip("<>").rsplit("/", 1)[-1]
+        assert links.subscriber_for(token, links.MANAGE).address == address
+        assert row.attempts == 2
+    assert len(smtp.mails) == 4 + 6
