@@ -14,7 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Update, event, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Update,
+    any_,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from statuspage.extensions import db
@@ -362,6 +376,16 @@ def mark_started(delivery: Delivery, attempt: dict[str, Any] | None = None) -> N
     db.session.commit()
 
 
+def _among(deliveries: Sequence[Delivery | BatchRow]) -> ColumnElement[bool]:
+    """These rows by id. On PostgreSQL one array parameter (``= ANY``) instead of one per
+    id: the statement's text is then the same for any count, and psycopg does not parse a
+    new text of hundreds of placeholders for each batch's outcomes."""
+    ids = [d.id for d in deliveries]
+    if db.engine.dialect.name == "postgresql":
+        return Delivery.id == any_(literal(ids, ARRAY(Integer)))
+    return Delivery.id.in_(ids)
+
+
 def record_sent(
     deliveries: Sequence[Delivery | BatchRow],
     external_id: str | None = None,
@@ -375,7 +399,7 @@ def record_sent(
     was = DeliveryState.UNCERTAIN if settling else DeliveryState.SENDING
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == was)
+        .where(_among(deliveries), Delivery.state == was)
         .values(
             state=DeliveryState.SENT,
             sent_at=Delivery.send_started_at if settling else now(),
@@ -415,7 +439,7 @@ def schedule_retry(
         state, next_at = DeliveryState.FAILED, retry_at or at + backoff(first.attempts)
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .where(_among(deliveries), Delivery.state == DeliveryState.SENDING)
         .values(state=state, next_attempt_at=next_at, leased_until=None, last_error=error[:2000])
         .execution_options(synchronize_session=False)
     )
@@ -428,7 +452,7 @@ def mark_uncertain(deliveries: Sequence[Delivery | BatchRow], error: str) -> Non
     the account's posts are read back once the post would show (``due_read_backs``)."""
     db.session.execute(
         update(Delivery)
-        .where(Delivery.id.in_([d.id for d in deliveries]), Delivery.state == DeliveryState.SENDING)
+        .where(_among(deliveries), Delivery.state == DeliveryState.SENDING)
         .values(
             state=DeliveryState.UNCERTAIN,
             leased_until=None,
