@@ -24,7 +24,7 @@ from statuspage.lib.timefmt import month as month_label
 from statuspage.lib.timefmt import number
 from statuspage.models import Component, ComponentStatus, Incident
 from statuspage.publishing import uptime
-from statuspage.publishing.state import Month, PublicState, shown, started
+from statuspage.publishing.state import GroupView, Month, PublicState, shown, started
 
 # Files of static/ that travel with every snapshot (the admin's assets stay with the app).
 ASSETS = ("public.css", "localtime.js", "favicon.svg")
@@ -42,34 +42,51 @@ def _language() -> str:
 
 
 def day_class(day: uptime.Day) -> str:
-    return _day_strings(day.day, day.covered, tuple(day.durations.items()), _language())[0]
+    return _day_strings(_day_shown(day), _language())[0]
 
 
 def day_title(day: uptime.Day) -> str:
-    return _day_strings(day.day, day.covered, tuple(day.durations.items()), _language())[1]
+    return _day_strings(_day_shown(day), _language())[1]
+
+
+DayShown = tuple[date, ComponentStatus | None, int | None, tuple[tuple[ComponentStatus, int], ...]]
+
+
+def _day_shown(day: uptime.Day) -> DayShown:
+    """What a day's bar says, in no language: days alike here read alike in every one
+    (today's seconds grow with every publish, its title seldom changes)."""
+    return (day.day, day.worst, uptime.hundredths(day.percent), tuple(day.notes))
 
 
 @lru_cache(maxsize=32768)
-def _day_strings(
-    on: date, covered: float, durations: tuple[tuple[ComponentStatus, float], ...], language: str
-) -> tuple[str, str]:
-    """A day's colour and title in ``language`` (the current one); a closed day's never
-    change, so they are worked out once per language."""
-    day = uptime.Day(on, covered, dict(durations))
+def _day_strings(shown: DayShown, language: str) -> tuple[str, str]:
+    """A day's colour and title in ``language`` (the current one), worked out once per
+    language."""
+    on, worst, percent, notes = shown
     label = day_label(on)
-    if not day.has_data:
+    if percent is None:
         return "nodata", _("%(day)s: no data", day=label)
-    worst = day.worst
-    value = uptime.format_percent(day.percent)
-    if day.notes:
-        notes = _(", ").join(
+    value = uptime.format_hundredths(percent)
+    if notes:
+        listed = _(", ").join(
             _("%(status)s %(minutes)s min", status=LABELS["component"][s], minutes=number(m))
-            for s, m in day.notes
+            for s, m in notes
         )
-        title = _("%(day)s: %(percent)s uptime (%(notes)s)", day=label, percent=value, notes=notes)
+        title = _("%(day)s: %(percent)s uptime (%(notes)s)", day=label, percent=value, notes=listed)
     else:
         title = _("%(day)s: %(percent)s uptime, no incidents", day=label, percent=value)
     return str(worst) if worst else "operational", title
+
+
+def _bar_shown(up: uptime.Uptime) -> tuple[Any, ...]:
+    """What a 90-day bar shows, in no language. Days kept from an earlier publish are named
+    by their serial; only today's are read."""
+    days = up.days[-1:] if up.closed is not None else up.days
+    return (
+        uptime.hundredths(up.percent),
+        up.closed and up.closed[0],
+        tuple(_day_shown(d) for d in days),
+    )
 
 
 # Rendered uptime bars by what they show: of 50 components, a publish usually changes one.
@@ -78,16 +95,7 @@ _bars: dict[tuple[Any, ...], Markup] = {}
 
 def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
     """The component's 90-day bar, rendered again only when a day of it reads differently."""
-    language = _language()
-    # Days kept from an earlier publish are named by their serial; only today's are read.
-    days = up.days[-1:] if up.closed is not None else up.days
-    key = (
-        language,
-        component.name,
-        uptime.format_percent(up.percent),
-        up.closed and up.closed[0],
-        tuple(_day_strings(d.day, d.covered, tuple(d.durations.items()), language) for d in days),
-    )
+    key = (_language(), component.name, _bar_shown(up))
     bar = _bars.get(key)
     if bar is None:
         if len(_bars) > 4096:
@@ -95,6 +103,60 @@ def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
         macro = templates().get_template("public/macros.html").module.uptime_bar  # type: ignore[attr-defined]
         bar = _bars[key] = Markup(macro(component, up))
     return bar
+
+
+def _row_shown(component: Component, state: PublicState) -> tuple[Any, ...] | None:
+    """What a component's row shows (None: hidden), in no language."""
+    if not shown(component):
+        return None
+    up = state.uptime.get(component.id) if component.showcase else None
+    bar = _bar_shown(up) if up is not None else None
+    return (component.id, component.name, component.description, str(component.status), bar)
+
+
+# Rendered rows of components, by language and what they show: during an incident a
+# component's bar changes by the minute, the others' stay as they were.
+_rows: dict[tuple[Any, ...], Markup] = {}
+
+
+def component_row(component: Component, state: PublicState) -> Markup:
+    """A component's row on the home page, rendered again only when it reads differently."""
+    key = (_language(), _row_shown(component, state))
+    row = _rows.get(key)
+    if row is None:
+        if len(_rows) > 4096:
+            _rows.clear()
+        macro = templates().get_template("public/macros.html").module.component_row  # type: ignore[attr-defined]
+        row = _rows[key] = Markup(macro(component, state))
+    return row
+
+
+# The rendered list of components, by language and what it shows: the bulk of the home
+# page's bytes, the same from one publish to the next but when a component changes.
+_lists: dict[tuple[Any, ...], Markup] = {}
+
+
+def component_list(state: PublicState) -> Markup:
+    """The home page's list of components with their uptime bars, rendered again only when
+    something it shows reads differently."""
+    shown_items = tuple(
+        (
+            item.group.name,
+            str(item.status),
+            tuple(_row_shown(c, state) for c in item.members),
+        )
+        if isinstance(item, GroupView)
+        else _row_shown(item, state)
+        for item in state.top_level
+    )
+    key = (_language(), shown_items)
+    listed = _lists.get(key)
+    if listed is None:
+        if len(_lists) > 64:
+            _lists.clear()
+        macro = templates().get_template("public/macros.html").module.component_list  # type: ignore[attr-defined]
+        listed = _lists[key] = Markup(macro(state))
+    return listed
 
 
 def duration(incident: Incident) -> str:
@@ -131,6 +193,8 @@ HELPERS = {
     "shown": shown,
     "uptime_rule": uptime.RULE,
     "cached_uptime_bar": uptime_bar,
+    "cached_component_row": component_row,
+    "cached_component_list": component_list,
     "day_label": day_label,
     "in_sentence": in_sentence,
     "month_label": month_label,

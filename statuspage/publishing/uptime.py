@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from babel import Locale
@@ -114,14 +114,29 @@ def percent(down: float, covered: float) -> float | None:
     return max(0.0, 100.0 * (1 - down / covered))
 
 
+def hundredths(value: float | None) -> int | None:
+    """A percentage as shown: in hundredths, rounded down, so any down time never shows as
+    a perfect 100 %."""
+    return None if value is None else int(value * 100)
+
+
 def format_percent(value: float | None) -> str:
-    """Two decimals, rounded down, so any down time never shows as a perfect 100 %."""
+    return format_hundredths(hundredths(value))
+
+
+def format_hundredths(value: int | None) -> str:
+    """A percentage given in hundredths, in the current language."""
     if value is None:
         return _("no data")
-    locale = get_locale() or Locale.parse("en")
+    return _formatted(value, get_locale() or Locale.parse("en"))
+
+
+@lru_cache(maxsize=16384)
+def _formatted(value: int, locale: Locale) -> str:
+    """Babel parses the pattern on every call; a page prints a few hundred percentages."""
     # The locale's own percent pattern ("#,##0%", "#,##0 %", "%#,##0"), with two decimals.
     pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.00", 1)
-    return babel_percent(int(value * 100) / 10000, pattern, locale=locale)
+    return babel_percent(value / 10000, pattern, locale=locale)
 
 
 def window_start(at: datetime, days: int = DAYS) -> datetime:

@@ -18,7 +18,7 @@ from statuspage.incidents import components as component_service
 from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
 from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.publishing import manifest, months, render
+from statuspage.publishing import feeds, manifest, months, pages, render, uptime
 from statuspage.publishing.snapshot import GENERATIONS, KEEP, TRASH, current_dir, publish
 
 
@@ -40,10 +40,27 @@ def files(root: Path) -> dict[str, bytes]:
     return found
 
 
+def forget_renders() -> None:
+    """Drop every rendered piece this process holds, so a full render starts from the rows
+    alone and a piece kept too long shows as a difference."""
+    for held in (
+        pages._incident_pages,
+        pages._bars,
+        pages._rows,
+        pages._lists,
+        months._rendered,
+        feeds._bodies,
+    ):
+        held.clear()
+    pages._day_strings.cache_clear()
+    uptime._formatted.cache_clear()
+
+
 @pytest.fixture
 def compare(app, tmp_path, monkeypatch):
-    """Publish incrementally into the app's folder and fully into another, at one pinned
-    moment (the home page's uptime moves with the clock), and compare what they serve."""
+    """Publish incrementally into the app's folder and fully (from nothing rendered before)
+    into another, at one pinned moment (the home page's uptime moves with the clock), and
+    compare what they serve."""
     root, full_root = Path(app.config["PUBLISH_DIR"]), tmp_path / "full"
 
     def check() -> Path:
@@ -51,6 +68,7 @@ def compare(app, tmp_path, monkeypatch):
         monkeypatch.setattr(render, "now", lambda: at)
         served = publish()
         db.session.remove()
+        forget_renders()
         publish(full_root, full=True)
         db.session.remove()
         incremental, full = files(root), files(full_root)
@@ -154,6 +172,11 @@ def test_incremental_and_full_snapshots_stay_identical_through_every_kind_of_cha
         actor=None, component_id=web, fields={"status": "major_outage", "description": "Shop."}
     )
     assert was_incremental(compare())
+    component_service.update_component(
+        actor=None, component_id=api, fields={"only_show_if_degraded": True}
+    )
+    component_service.update_component(actor=None, component_id=web, fields={"showcase": False})
+    assert was_incremental(compare())
 
     page_settings.update_page(actor=None, name="Acme", time_zone="Europe/Paris")
     compare()
@@ -164,6 +187,23 @@ def test_incremental_and_full_snapshots_stay_identical_through_every_kind_of_cha
     compare()
     service.post_update(actor=None, incident_id=older, status="resolved", body="Postscript.")
     assert was_incremental(compare())
+
+
+def test_the_home_page_s_components_are_rendered_again_when_any_one_reads_differently(
+    app, components, compare
+):
+    """Kept whole while nothing it shows changes; each of these changes alone shows."""
+    api, web = components["API"], components["Website"]
+    compare()
+    for component_id, fields in [
+        (api, {"description": "For developers."}),
+        (web, {"name": "Web shop"}),
+        (api, {"only_show_if_degraded": True}),
+        (web, {"showcase": False}),
+        (api, {"status": "degraded_performance"}),
+    ]:
+        component_service.update_component(actor=None, component_id=component_id, fields=fields)
+        assert was_incremental(compare())
 
 
 def test_an_incremental_publish_writes_only_what_the_change_shows(app, components, compare):
