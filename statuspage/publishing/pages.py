@@ -182,6 +182,37 @@ def asset_versions(static_folder: str) -> dict[str, str]:
     }
 
 
+# Rendered cards of open incidents and lines of closed ones on the home page, by language,
+# copy and what they show: an update changes one card, the others stay as they were.
+_cards: dict[tuple[Any, ...], Markup] = {}
+_past: dict[tuple[Any, ...], Markup] = {}
+
+
+def incident_card(incident: Incident, at: datetime, prefix: str) -> Markup:
+    """An open incident or maintenance with its latest update, as the home page shows it."""
+    key = (_language(), prefix, incident.id, incident_fingerprint(incident, at))
+    card = _cards.get(key)
+    if card is None:
+        if len(_cards) > 4096:
+            _cards.clear()
+        macro = templates().get_template("public/macros.html").module.incident_card  # type: ignore[attr-defined]
+        card = _cards[key] = Markup(macro(incident, at, prefix, latest_only=True))
+    return card
+
+
+def past_item(incident: Incident, prefix: str) -> Markup:
+    """A closed incident among the home page's last days: its name, status and end."""
+    shown_as = (incident.id, incident.name, str(incident.status), incident.resolved_at)
+    key = (_language(), prefix, *shown_as)
+    item = _past.get(key)
+    if item is None:
+        if len(_past) > 16384:
+            _past.clear()
+        macro = templates().get_template("public/macros.html").module.past_item  # type: ignore[attr-defined]
+        item = _past[key] = Markup(macro(incident, prefix))
+    return item
+
+
 HELPERS = {
     "labels": LABELS,
     "md": markdown,
@@ -195,6 +226,8 @@ HELPERS = {
     "cached_uptime_bar": uptime_bar,
     "cached_component_row": component_row,
     "cached_component_list": component_list,
+    "cached_incident_card": incident_card,
+    "cached_past_item": past_item,
     "day_label": day_label,
     "in_sentence": in_sentence,
     "month_label": month_label,

@@ -48,6 +48,8 @@ def forget_renders() -> None:
         pages._bars,
         pages._rows,
         pages._lists,
+        pages._cards,
+        pages._past,
         months._rendered,
         feeds._bodies,
     ):
@@ -204,6 +206,22 @@ def test_the_home_page_s_components_are_rendered_again_when_any_one_reads_differ
     ]:
         component_service.update_component(actor=None, component_id=component_id, fields=fields)
         assert was_incremental(compare())
+
+
+def test_the_home_page_s_incidents_are_rendered_again_when_any_one_reads_differently(
+    app, components, compare
+):
+    """Open incidents' cards and the last days' closed ones are kept one by one."""
+    quiet = service.open_incident(actor=None, name="Quiet", impact="minor", body="Slow.").id
+    service.resolve(actor=None, incident_id=quiet, body="Fine.")
+    loud = service.open_incident(actor=None, name="Loud", impact="major", body="Down.").id
+    compare()
+    service.update_details(actor=None, incident_id=quiet, name="Quiet, renamed")
+    assert was_incremental(compare())
+    service.update_details(actor=None, incident_id=loud, name="Loud, renamed")
+    assert was_incremental(compare())
+    service.post_update(actor=None, incident_id=loud, status="identified", body="Found it.")
+    assert was_incremental(compare())
 
 
 def test_an_incremental_publish_writes_only_what_the_change_shows(app, components, compare):
