@@ -41,7 +41,7 @@ def test_nothing_is_public_until_a_worker_delivers(app, components, start_worker
     assert summary(app) == before  # the web request published nothing
 
     start_worker()
-    published = wait_for(lambda: (s := summary(app)) and s["incidents"] and s, timeout=20)
+    published = wait_for(lambda: (s := summary(app)) and s["incidents"] and s, timeout=120)
     assert published["incidents"][0]["id"] == incident.id
     assert published["status"]["indicator"] == "critical"  # a major outage dominates
     api = next(c for c in published["components"] if c["id"] == components["API"])
@@ -55,10 +55,12 @@ def test_a_lost_doorbell_is_caught_by_the_sweep(app, components, start_worker):
     from tests.conftest import REDIS_URL
 
     incident = service.open_incident(actor=None, name="Lost bell", impact="minor", body="x")
-    redis.Redis.from_url(REDIS_URL).delete(app.config["CELERY_QUEUE"])  # the bell is lost
+    # The bell rang (its queue exists) and is lost with it.
+    assert redis.Redis.from_url(REDIS_URL).delete(app.config["CELERY_QUEUE"]) == 1
     start_worker()
     app.extensions["celery"].send_task("workers.tasks.sweep_due")
-    published = wait_for(lambda: (s := summary(app)) and s["incidents"] and s, timeout=20)
+    # A loaded machine may take a minute to start a worker; the claim is not about speed.
+    published = wait_for(lambda: (s := summary(app)) and s["incidents"] and s, timeout=120)
     assert published["incidents"][0]["id"] == incident.id
 
 
@@ -74,7 +76,8 @@ def test_two_workers_and_duplicate_tasks_deliver_each_row_once(app, components, 
         celery.send_task("workers.tasks.deliver", args=[row_id])
     start_worker("a")
     start_worker("b")
-    wait_for(lambda: all(s == DeliveryState.SENT for s, _ in states()), timeout=30)
+    # Slow to start on a loaded machine; what counts is each row sent once, in order.
+    wait_for(lambda: all(s == DeliveryState.SENT for s, _ in states()), timeout=120)
     assert all(attempts == 1 for _, attempts in states())
     final = summary(app)
     bodies = [u["body"] for u in final["incidents"][0]["incident_updates"]]
