@@ -117,7 +117,8 @@ def reserve(channel: Channel) -> bool:
         .execution_options(synchronize_session=False)
     )
     if first.rowcount == 1:
-        text = f"{cap_message(channel)}. {DROPPED}"
+        reached = cap_message(channel)
+        text = f"{reached[:1].upper()}{reached[1:]}. {DROPPED}"
         notify_operators(
             f"sms-cap:{channel.id}:{month}",
             AlertKind.SMS_CAP,
