@@ -4,9 +4,11 @@ The bucket's key space is the site's URL space (``/history`` is the key ``histor
 ``/`` is ``index.html``), so a CDN or a static website endpoint serves it as it is.
 
 - **Only what changed** goes up: a manifest object (``.statuspage-manifest.json``, a name
-  no snapshot file can have) records each uploaded key's SHA-256 and the ETag the store
-  answered; a key is skipped while the file's hash and the listed ETag both still match,
-  so an object changed or removed by hand is put back.
+  no snapshot file can have, written last) records each uploaded key's SHA-256 and the
+  ETag the store answered. An ordinary mirror reads that one object and uploads the files
+  whose hash differs from it, without listing the bucket: its cost follows the change, not
+  the site. A full mirror (asked for, or when the last was ``VERIFY_EVERY`` ago) also
+  lists the bucket and compares ETags, so an object changed or removed by hand is put back.
 - **Links never dangle**: uploads go in waves, leaves first: assets and badges, then pages
   and documents (deeper paths before the shallower ones that link to them), and last the
   entry points: ``index.html``, ``api/v2/summary.json`` and the feeds.
@@ -28,12 +30,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from statuspage.public.site import ASSET_CACHE, PAGE_CACHE, TYPES
 
 MANIFEST = ".statuspage-manifest.json"
 PARALLEL = 8
 ENTRY_POINTS = {"index.html", "api/v2/summary.json"}
 FEEDS = (".rss", ".atom")
+VERIFY_EVERY = timedelta(hours=1)
+_MISSING = {"NoSuchKey", "404"}
 
 
 @dataclass
@@ -133,10 +139,13 @@ def _listing(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
     return found
 
 
-def _read_manifest(s3: Any, bucket: str, prefix: str, listed: dict[str, str]) -> dict[str, Any]:
-    if MANIFEST not in listed:
-        return {"files": {}}
-    body = s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()
+def _read_manifest(s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in _MISSING:
+            return {"files": {}}
+        raise
     try:
         manifest = json.loads(body)
     except ValueError:
@@ -144,21 +153,42 @@ def _read_manifest(s3: Any, bucket: str, prefix: str, listed: dict[str, str]) ->
     return manifest if isinstance(manifest.get("files"), dict) else {"files": {}}
 
 
+def _verified_at(manifest: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(manifest["verified_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def mirror(
-    s3: Any, bucket: str, prefix: str, snapshot: Path, *, grace: timedelta, at: datetime
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    snapshot: Path,
+    *,
+    grace: timedelta,
+    at: datetime,
+    full: bool = False,
 ) -> Report:
     """Make the bucket serve ``snapshot``; raises botocore's errors as they come, after
-    recording in the manifest whatever did reach the bucket."""
-    listed = _listing(s3, bucket, prefix)
-    manifest = _read_manifest(s3, bucket, prefix, listed)
+    recording in the manifest whatever did reach the bucket. ``full``: list the bucket
+    and put back what changed there, whenever the last full mirror was."""
+    manifest = _read_manifest(s3, bucket, prefix)
     known: dict[str, dict[str, str]] = manifest["files"]
+    verified_at = _verified_at(manifest)
+    full = full or verified_at is None or at - verified_at >= VERIFY_EVERY
+    listed = _listing(s3, bucket, prefix) if full else None
     report = Report()
     files = list(site_files(snapshot))
     present = {f.key for f in files}
     changed = []
     for item in files:
         entry = known.get(item.key)
-        if entry and entry.get("sha256") == item.sha256 and listed.get(item.key) == entry["etag"]:
+        if (
+            entry
+            and entry.get("sha256") == item.sha256
+            and (listed is None or listed.get(item.key) == entry.get("etag"))
+        ):
             entry.pop("gone_since", None)
             report.unchanged += 1
         else:
@@ -166,11 +196,16 @@ def mirror(
     try:
         _upload(s3, bucket, prefix, changed, known, report)
         _remove_gone(s3, bucket, prefix, present, listed, known, grace, at, report)
+        if full:
+            verified_at = at  # only once all of it reached the bucket
     finally:
+        written = {"snapshot": snapshot.name, "files": known}
+        if verified_at is not None:
+            written["verified_at"] = verified_at.isoformat()
         s3.put_object(
             Bucket=bucket,
             Key=prefix + MANIFEST,
-            Body=json.dumps({"snapshot": snapshot.name, "files": known}).encode(),
+            Body=json.dumps(written).encode(),
             ContentType="application/json",
             CacheControl="no-store",
         )
@@ -212,7 +247,7 @@ def _remove_gone(
     bucket: str,
     prefix: str,
     present: set[str],
-    listed: dict[str, str],
+    listed: dict[str, str] | None,
     known: dict[str, dict[str, str]],
     grace: timedelta,
     at: datetime,
@@ -220,7 +255,7 @@ def _remove_gone(
 ) -> None:
     due = []
     for key in sorted(set(known) - present):
-        if key not in listed:
+        if listed is not None and key not in listed:
             del known[key]  # already gone from the bucket
             continue
         since = datetime.fromisoformat(known[key].setdefault("gone_since", at.isoformat()))

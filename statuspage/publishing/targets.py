@@ -125,9 +125,11 @@ def _lock(publish_dir: Path, target: Target) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def mirror(target: Target) -> tuple[str, bucket.Report] | None:
+def mirror(target: Target, *, full: bool = False) -> tuple[str, bucket.Report] | None:
     """Mirror the snapshot being served to ``target``; returns its name and what was
-    done, or None before anything was published. botocore's errors pass through."""
+    done, or None before anything was published. botocore's errors pass through.
+    ``full``: list the bucket and put back what was changed there by hand (done on its
+    own every ``bucket.VERIFY_EVERY``)."""
     publish_dir = Path(current_app.config["PUBLISH_DIR"])
     grace = timedelta(seconds=int(current_app.config.get("S3_DELETE_GRACE_SECONDS", 3600)))
     with _lock(publish_dir, target):
@@ -141,5 +143,6 @@ def mirror(target: Target) -> tuple[str, bucket.Report] | None:
             snapshot,
             grace=grace,
             at=now(),
+            full=full,
         )
     return snapshot.name, report

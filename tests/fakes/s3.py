@@ -49,8 +49,9 @@ class S3Server:
 
     def record(self) -> None:
         """Start recording requests from now on (earlier ones are forgotten)."""
-        requests.post(f"{self.url}/moto-api/recorder/clear-recording", timeout=10)
-        requests.post(f"{self.url}/moto-api/recorder/start-recording", timeout=10)
+        for step in ("reset-recording", "start-recording"):
+            answer = requests.post(f"{self.url}/moto-api/recorder/{step}", timeout=10)
+            answer.raise_for_status()
 
     def recorded(self) -> list[tuple[str, str]]:
         """(method, path) of each request recorded, in the order the server took them."""

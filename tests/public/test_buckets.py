@@ -128,11 +128,57 @@ def test_a_mirror_reads_the_files_a_publish_wrote_not_the_history(app, component
     assert len(bucket._hashes) - read_before == len(report.uploaded)
 
 
-def test_an_object_changed_by_hand_is_put_back(app, components, store):
+def test_an_object_changed_or_removed_by_hand_is_put_back_by_a_full_mirror(app, components, store):
     publish()
-    mirror_now(store)
+    start = now()
+    mirror_now(store, at=start)
+    client, name = client_of(store), store.config["bucket"]
+    client.put_object(Bucket=name, Key="index.html", Body=b"oops")
+    client.delete_object(Bucket=name, Key="history")
+    # An ordinary mirror trusts its manifest and lists nothing, so it cannot see them.
+    assert mirror_now(store, at=start + timedelta(minutes=1)).uploaded == []
+    snapshot = current_dir(Path(app.config["PUBLISH_DIR"]))
+    later = start + timedelta(minutes=2)
+    full = bucket.mirror(client, name, "", snapshot, grace=timedelta(hours=1), at=later, full=True)
+    assert sorted(full.uploaded) == ["history", "index.html"]
+    body = client.get_object(Bucket=name, Key="index.html")["Body"].read()
+    assert body == (snapshot / "index.html").read_bytes()
+
+
+def test_a_mirror_lists_the_bucket_again_once_the_last_full_one_is_old(app, components, store):
+    publish()
+    start = now()
+    mirror_now(store, at=start)
     client_of(store).put_object(Bucket=store.config["bucket"], Key="index.html", Body=b"oops")
-    assert mirror_now(store).uploaded == ["index.html"]
+    soon = start + bucket.VERIFY_EVERY - timedelta(seconds=1)
+    assert mirror_now(store, at=soon).uploaded == []
+    assert mirror_now(store, at=start + bucket.VERIFY_EVERY).uploaded == ["index.html"]
+
+
+def test_an_ordinary_mirror_reads_the_manifest_and_lists_nothing(
+    app,
+    components,
+    store,
+    s3_server,  # noqa: F811
+):
+    open_incident({components["API"]: "major_outage"})
+    publish()
+    start = now()
+    first = mirror_now(store, at=start)
+    incident = open_incident({components["Website"]: "partial_outage"}, name="Slow pages")
+    publish()
+    s3_server.record()
+    report = mirror_now(store, at=start + timedelta(minutes=1))
+    requests = s3_server.recorded()
+    prefix = f"/{store.config['bucket']}"
+    assert f"incidents/{incident.id}" in report.uploaded
+    assert report.unchanged > 0 and len(report.uploaded) < len(first.uploaded)
+    listings = [path for method, path in requests if method == "GET" and path.rstrip("/") == prefix]
+    assert listings == []
+    gets = [path for method, path in requests if method == "GET"]
+    assert gets == [f"{prefix}/{bucket.MANIFEST}"]
+    puts = [path.removeprefix(prefix + "/") for method, path in requests if method == "PUT"]
+    assert sorted(puts) == sorted([*report.uploaded, bucket.MANIFEST])
 
 
 def test_pages_and_assets_go_up_before_what_links_to_them(
@@ -182,6 +228,33 @@ def test_objects_that_left_the_site_are_deleted_after_the_grace(app, store, tmp_
     assert later.deleted == [] and "incidents/b" in objects(store)
     gone = bucket.mirror(client, name, "", snapshot, grace=hour, at=start + timedelta(minutes=61))
     assert gone.deleted == ["incidents/b"]
+    assert set(objects(store)) == {"index.html", "incidents/a", bucket.MANIFEST}
+
+
+def test_an_ordinary_mirror_deletes_after_the_grace_without_listing(
+    app,
+    store,
+    tmp_path,
+    s3_server,  # noqa: F811
+):
+    snapshot = tmp_path / "snap"
+    (snapshot / "incidents").mkdir(parents=True)
+    for name in ["index.html", "incidents/a.html", "incidents/b.html"]:
+        (snapshot / name).write_text(f"<p>{name}</p>")
+    client, name = client_of(store), store.config["bucket"]
+    start, grace = now(), timedelta(minutes=10)
+    bucket.mirror(client, name, "", snapshot, grace=grace, at=start)
+    (snapshot / "incidents/b.html").unlink()
+    kept = bucket.mirror(client, name, "", snapshot, grace=grace, at=start + timedelta(minutes=1))
+    assert kept.deleted == [] and kept.leaving == 1
+    s3_server.record()
+    gone = bucket.mirror(client, name, "", snapshot, grace=grace, at=start + timedelta(minutes=12))
+    requests = s3_server.recorded()
+    assert gone.deleted == ["incidents/b"] and gone.leaving == 0
+    assert not [
+        path for method, path in requests if method == "GET" and path.rstrip("/") == f"/{name}"
+    ]
+    assert ("POST", f"/{name}") in requests or ("POST", f"/{name}/") in requests  # DeleteObjects
     assert set(objects(store)) == {"index.html", "incidents/a", bucket.MANIFEST}
 
 
