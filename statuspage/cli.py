@@ -223,14 +223,28 @@ def rotate_secrets(app: Flask) -> None:
 
 @main.command()
 @click.option(
-    "--full", is_flag=True, help="Render every file again, not only what changed since the last."
+    "--full",
+    is_flag=True,
+    help="Render every file again, not only what changed since the last, and list each "
+    "bucket to put back what was changed there by hand.",
 )
 @with_app
 def publish(app: Flask, full: bool) -> None:
-    """Render and publish the public page now."""
+    """Render and publish the public page now, and mirror it to every bucket."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from statuspage.lib.http import Refused
+    from statuspage.publishing import targets
     from statuspage.publishing.snapshot import publish as do_publish
 
     click.echo(f"published {do_publish(full=full)}")
+    for target in targets.enabled():
+        try:
+            done = targets.mirror(target, full=full)
+        except (BotoCoreError, ClientError, Refused) as exc:
+            raise click.ClickException(f"{target.name}: {exc}") from None
+        if done is not None:
+            click.echo(f"{target.name}: {done[1].summary()}")
 
 
 def _prepare_embedded(app: Flask) -> tuple[str, str | None]:

@@ -8,8 +8,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import current_app
 
+from statuspage.cli import main
 from statuspage.extensions import db
 from statuspage.lib.clock import now
 from statuspage.models import Channel, DeliveryState, TargetKind
@@ -143,6 +145,24 @@ def test_an_object_changed_or_removed_by_hand_is_put_back_by_a_full_mirror(app, 
     assert sorted(full.uploaded) == ["history", "index.html"]
     body = client.get_object(Bucket=name, Key="index.html")["Body"].read()
     assert body == (snapshot / "index.html").read_bytes()
+
+
+def test_publish_full_from_the_command_line_puts_back_what_was_changed_by_hand(
+    app, components, store, monkeypatch
+):
+    monkeypatch.setenv("STATUSPAGE_ALLOW_PRIVATE_PUBLISH_TARGETS", "1")
+    publish()
+    mirror_now(store)
+    client, name = client_of(store), store.config["bucket"]
+    client.put_object(Bucket=name, Key="index.html", Body=b"oops")
+    ordinary = CliRunner().invoke(main, ["publish"])
+    assert ordinary.exit_code == 0, ordinary.output
+    assert client.get_object(Bucket=name, Key="index.html")["Body"].read() == b"oops"
+    full = CliRunner().invoke(main, ["publish", "--full"])
+    assert full.exit_code == 0, full.output
+    assert f"{store.name}: " in full.output
+    local = (current_dir(Path(app.config["PUBLISH_DIR"])) / "index.html").read_bytes()
+    assert client.get_object(Bucket=name, Key="index.html")["Body"].read() == local
 
 
 def test_a_mirror_lists_the_bucket_again_once_the_last_full_one_is_old(app, components, store):
