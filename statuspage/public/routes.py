@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import NotFound
 
 from statuspage.i18n import LANGUAGES, current, speaking
 from statuspage.public.site import PAGE_CACHE
@@ -26,6 +28,17 @@ def _absent(lang: str | None = None, **_: object) -> Response:
         return _answer({"Vary": "Accept-Language", "Content-Language": current().code})
     with speaking(lang) as language:
         return _answer({"Content-Language": language.code})
+
+
+@bp.app_errorhandler(NotFound)
+def _unrouted(error: NotFound) -> ResponseReturnValue:
+    """A URL no route knows gets the admin's or the published site's own not-found page,
+    so a mistyped link still looks like the product; a view's own 404 is left as it is."""
+    if request.url_rule is not None:
+        return error
+    if request.path.startswith("/admin/"):
+        return render_template("admin/error.html", message="Not found."), 404
+    return _absent()
 
 
 def _answer(spoken: dict[str, str]) -> Response:

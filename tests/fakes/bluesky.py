@@ -1,5 +1,5 @@
 """A Bluesky PDS with its AppView, as much of XRPC as posting and listening need:
-``com.atproto.server.createSession`` (and ``refreshSession``), ``com.atproto.repo.createRecord``
+``com.atproto.server.createSession``, ``com.atproto.repo.createRecord``
 and ``getRecord``, ``app.bsky.notification.listNotifications`` (newest first, filtered by
 ``reasons``, its cursor the ``indexedAt`` of the last one given) and
 ``app.bsky.feed.getPosts``. Customers' posts are made with ``customer_post``. It checks

@@ -200,3 +200,16 @@ def test_a_missing_page_under_a_language_prefix_speaks_the_paths_language(app, c
     arabic = client.get("/ar/no-such-page", headers={"Accept-Language": "de"})
     assert arabic.status_code == 404
     assert '<html lang="ar" dir="rtl"' in arabic.get_data(as_text=True)
+
+
+def test_a_url_no_route_knows_gets_the_products_own_not_found_page(app, client, components):
+    publish()
+    for path in ("/no-such-page", "/subscribe/no-such-page", "/a/b/c.html"):
+        missing = client.get(path, headers={"Accept-Language": "fr"})
+        assert missing.status_code == 404, path
+        assert missing.headers["Content-Language"] == "fr", path
+        assert '<html lang="fr"' in missing.get_data(as_text=True), path
+    admin = client.get("/admin/no-such-page")
+    assert admin.status_code == 404
+    assert 'href="/static/admin.css"' in admin.get_data(as_text=True)
+    assert client.get("/api/v1/no-such-path").get_json()["code"] == "not_found"
