@@ -23,7 +23,7 @@ from statuspage.lib.timefmt import day as day_label
 from statuspage.lib.timefmt import month as month_label
 from statuspage.lib.timefmt import number
 from statuspage.models import Component, ComponentStatus, Incident
-from statuspage.publishing import uptime
+from statuspage.publishing import gzipped, uptime
 from statuspage.publishing.state import GroupView, Month, PublicState, shown, started
 
 # Files of static/ that travel with every snapshot (the admin's assets stay with the app).
@@ -133,7 +133,7 @@ def component_row(component: Component, state: PublicState) -> Markup:
 
 # The rendered list of components, by language and what it shows: the bulk of the home
 # page's bytes, the same from one publish to the next but when a component changes.
-_lists: dict[tuple[Any, ...], Markup] = {}
+_lists: dict[tuple[Any, ...], tuple[Markup, bytes]] = {}
 
 
 def component_list(state: PublicState) -> Markup:
@@ -149,14 +149,17 @@ def component_list(state: PublicState) -> Markup:
         else _row_shown(item, state)
         for item in state.top_level
     )
-    key = (_language(), shown_items)
-    listed = _lists.get(key)
-    if listed is None:
+    language = _language()
+    key = (language, shown_items)
+    held = _lists.get(key)
+    if held is None:
         if len(_lists) > 64:
             _lists.clear()
         macro = templates().get_template("public/macros.html").module.component_list  # type: ignore[attr-defined]
-        listed = _lists[key] = Markup(macro(state))
-    return listed
+        listed = Markup(macro(state))
+        held = _lists[key] = (listed, listed.encode())
+    gzipped.offer(language, held[1])  # the page's gzip body reuses its deflate
+    return held[0]
 
 
 def duration(incident: Incident) -> str:

@@ -24,7 +24,6 @@ re-publishes, and the unchanged ``.gz`` siblings need no second compression.
 from __future__ import annotations
 
 import fcntl
-import gzip
 import os
 import shutil
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
-from statuspage.publishing import manifest, months
+from statuspage.publishing import gzipped, manifest, months
 from statuspage.publishing.quarantine import read_problems, record_problems
 from statuspage.publishing.render import Render, render
 
@@ -92,7 +91,7 @@ def write_files(target: Path, files: dict[str, bytes], previous: Path | None) ->
         else:
             path.write_bytes(data)
         if compress:
-            path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 6, mtime=0))
+            path.with_name(path.name + ".gz").write_bytes(gzipped.compress(data))
 
 
 def _shared(relative: str) -> bool:
@@ -120,7 +119,7 @@ def update_in_place(generation: Path, files: dict[str, bytes]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         gz = path.with_name(path.name + ".gz")
         if relative.endswith(COMPRESSIBLE) and len(data) >= MIN_COMPRESS:
-            _replace(gz, gzip.compress(data, 6, mtime=0))
+            _replace(gz, gzipped.compress(data))
         else:
             gz.unlink(missing_ok=True)
         _replace(path, data)

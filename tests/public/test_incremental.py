@@ -18,7 +18,7 @@ from statuspage.incidents import components as component_service
 from statuspage.incidents import maintenance, service
 from statuspage.lib.clock import now
 from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.publishing import feeds, manifest, months, pages, render, uptime
+from statuspage.publishing import feeds, gzipped, manifest, months, pages, render, uptime
 from statuspage.publishing.snapshot import GENERATIONS, KEEP, TRASH, current_dir, publish
 
 
@@ -52,6 +52,7 @@ def forget_renders() -> None:
         pages._past,
         months._rendered,
         feeds._bodies,
+        gzipped._stretches,
     ):
         held.clear()
     pages._day_strings.cache_clear()
