@@ -376,6 +376,27 @@ def mark_started(delivery: Delivery, attempt: dict[str, Any] | None = None) -> N
     db.session.commit()
 
 
+def mark_row_started(row: BatchRow) -> None:
+    """``mark_started`` for one row of a batch whose far end takes no idempotency key."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id)
+        .values(send_started_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def started_among(deliveries: Sequence[Delivery | BatchRow]) -> set[int]:
+    """Ids of these rows whose send had begun, as committed (a batch row's own copy
+    does not see ``mark_row_started``)."""
+    return set(
+        db.session.scalars(
+            select(Delivery.id).where(_among(deliveries), Delivery.send_started_at.is_not(None))
+        )
+    )
+
+
 def _among(deliveries: Sequence[Delivery | BatchRow]) -> ColumnElement[bool]:
     """These rows by id. On PostgreSQL one array parameter (``= ANY``) instead of one per
     id: the statement's text is then the same for any count, and psycopg does not parse a

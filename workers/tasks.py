@@ -105,7 +105,8 @@ def _crashed(rows: Sequence[Delivery | BatchRow], exc: Exception, transport: Tra
     db.session.rollback()
     log.exception("deliveries %s crashed", [r.id for r in rows])
     error = f"internal error: {type(exc).__name__}"
-    begun = [r for r in rows if not transport.safe_to_resend and r.send_started_at is not None]
+    started = set() if transport.safe_to_resend else outbox.started_among(rows)
+    begun = [r for r in rows if r.id in started]
     if begun:
         outbox.mark_uncertain(begun, error)
     rest = [r for r in rows if r not in begun]

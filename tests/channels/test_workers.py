@@ -22,6 +22,7 @@ from tests.channels.helpers import open_incident, rows
 from tests.conftest import wait_for
 from tests.fakes.fixtures import RECEIVER_PATH, add_subscriber, connect
 from tests.fakes.server import Reply
+from tests.fakes.twilio import MESSAGES
 from workers import tasks
 
 
@@ -193,3 +194,39 @@ def test_a_worker_killed_mid_mailing_loses_no_one_and_repeats_only_message_ids(
         assert links.subscriber_for(token, links.MANAGE).address == address
         assert row.attempts == 2
     assert len(smtp.mails) == 4 + 6
+
+
+def test_a_worker_killed_mid_texting_sends_no_text_twice(
+    app, components, wired, start_worker, monkeypatch
+):
+    twilio = wired["twilio"]
+    monkeypatch.setitem(outbox.BATCH_SIZES, SubscriberKind.SMS, 1000)  # one batch
+    connect(wired, "twilio")
+    phones = [f"+44770090000{n}" for n in range(6)]
+    for phone in phones:
+        add_subscriber(SubscriberKind.SMS, phone)
+    worker = start_worker("doomed")
+    # Twilio takes the third text; the worker dies before it reads the answer.
+    twilio.script(
+        "POST",
+        MESSAGES,
+        Reply(process=True),
+        Reply(process=True),
+        Reply(process=True, before=lambda: os.kill(worker.proc.pid, signal.SIGKILL)),
+    )
+    open_incident()
+    worker.proc.wait(timeout=60)
+    assert len(twilio.messages) == 3
+
+    db.session.execute(update(Delivery).values(leased_until=now() - timedelta(seconds=1)))
+    db.session.commit()
+    tasks.sweep_due()
+    start_worker("survivor")
+    settled = {DeliveryState.SENT, DeliveryState.UNCERTAIN}
+    wait_for(lambda: {r.state for r in rows("sms")} <= settled, timeout=60)
+
+    assert sorted(m["to"] for m in twilio.messages) == phones  # each phone texted once
+    states = {db.session.get(Subscriber, r.target_id).address: r.state for r in rows("sms")}
+    third = twilio.messages[2]["to"]
+    assert states.pop(third) == DeliveryState.UNCERTAIN  # taken, its answer never read
+    assert set(states.values()) == {DeliveryState.SENT}

@@ -19,6 +19,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
+from statuspage import outbox
 from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.messages import MessageFacts, fit, render_file
@@ -149,9 +150,12 @@ class TwilioAccount:
 
 class Sms(Transport):
     """Twilio takes no idempotency key for a message, so a text whose answer was lost
-    becomes ``uncertain`` rather than going out twice."""
+    becomes ``uncertain`` rather than going out twice. Each text is committed as begun
+    before it is sent and as sent right after, so a worker killed mid-batch leaves at most
+    one text uncertain and sends none of the others again."""
 
     safe_to_resend = False
+    batch_commit = 1
 
     def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         channel = load_channel(deliveries[0].channel_id)
@@ -173,6 +177,7 @@ class Sms(Transport):
                 if not sms.reserve(channel):
                     yield delivery, DeliveryError(sms.dropped_message(channel), permanent=True)
                     continue
+                outbox.mark_row_started(delivery)
                 try:
                     sid = account.text(number, body)
                 except DeliveryError as exc:
