@@ -52,6 +52,12 @@ celery_app.conf.beat_schedule = {
         "schedule": timedelta(seconds=env_int("STATUSPAGE_UPSTREAM_TICK_SECONDS", 15)),
         "options": {"expires": env_int("STATUSPAGE_UPSTREAM_TICK_SECONDS", 15)},
     },
+    # A full publish leaves its previous generation behind; this deletes it a slice per run.
+    "clean-up-snapshots": {
+        "task": "workers.tasks.clean_up_snapshots",
+        "schedule": timedelta(seconds=env_int("STATUSPAGE_CLEANUP_SECONDS", 15)),
+        "options": {"expires": env_int("STATUSPAGE_CLEANUP_SECONDS", 15)},
+    },
     # On the clock (UTC), not relative to beat's start: a run at 00:00 rolls the uptime
     # bars over to the new day, and "today" stays current within five minutes.
     "republish-page": {

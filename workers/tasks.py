@@ -27,6 +27,7 @@ from statuspage.models import (
     TargetKind,
 )
 from statuspage.publishing import targets
+from statuspage.publishing.cleanup import clean_up
 from statuspage.publishing.snapshot import publish
 from statuspage.subscriptions import service as subscriptions
 from statuspage.upstreams import poll as upstream_poll
@@ -331,6 +332,12 @@ def mirror_buckets() -> dict[str, str]:
             db.session.commit()
             done[target.name] = result.external_id or ""
     return done
+
+
+@shared_task(name="workers.tasks.clean_up_snapshots")
+def clean_up_snapshots() -> int:
+    """Delete a slice of the snapshots and generations no served page needs any more."""
+    return clean_up()
 
 
 @shared_task(name="workers.tasks.publish_requests")

@@ -14,7 +14,9 @@ writes the history files it changed into that generation before the swap, each b
 snapshot can link to them. So a page being served links only to files that exist, and a
 publish touches as many files as its change, never the whole history. A full publish (the
 first one, ``statuspage publish --full``, or new templates or code) writes a new
-generation, so it swaps in as a whole.
+generation, so it swaps in as a whole. Snapshots and generations no longer served are
+deleted by ``cleanup.clean_up`` on beat, never inside a publish: a caller waits only for
+its render and the swap.
 
 Files whose bytes did not change keep their inode (hard links, or untouched in the
 generation): their mtime, and so ``Last-Modified`` and nginx's ETag, stay put across
@@ -41,7 +43,7 @@ from statuspage.publishing.render import Render, render
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
 GENERATIONS = "shared"
-TRASH = ".trash"  # what a publish set aside, deleted after it let go of the lock
+TRASH = ".trash"  # what the cleanup set aside, deleted a slice at a time (see cleanup.py)
 SHARED = ("incidents", "history", "components")  # the directories that grow with history
 KEEP = 3  # the served snapshot and two before it, for readers still streaming old files
 COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".ics", ".svg", ".css", ".js")
@@ -49,7 +51,7 @@ MIN_COMPRESS = 256
 
 
 @contextmanager
-def _render_lock(publish_dir: Path) -> Iterator[None]:
+def render_lock(publish_dir: Path) -> Iterator[None]:
     publish_dir.mkdir(parents=True, exist_ok=True)
     with open(publish_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -131,7 +133,7 @@ def _link_generation(target: Path, generation: str) -> None:
         (target / name).symlink_to(Path("..", "..", GENERATIONS, generation, name))
 
 
-def _generation_of(snapshot: Path) -> str | None:
+def generation_of(snapshot: Path) -> str | None:
     try:
         return Path(os.readlink(snapshot / SHARED[0])).parent.name
     except OSError:
@@ -166,41 +168,16 @@ def _started_ns(snapshot: Path | None) -> int:
         return -1
 
 
-def _discard(root: Path, path: Path) -> None:
-    """Move ``path`` aside, to be deleted once the lock is released (see ``_sweep``): a
-    whole generation takes long to delete, and the next publish need not wait for it."""
-    trash = root / TRASH
-    trash.mkdir(exist_ok=True)
-    os.replace(path, trash / f"{path.parent.name}-{path.name}-{time.time_ns()}")
-
-
-def _sweep(root: Path) -> None:
-    trash = root / TRASH
-    for path in trash.iterdir() if trash.is_dir() else []:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _prune(root: Path, keep: Path, pending: dict[str, str]) -> None:
-    """Set aside snapshots beyond ``KEEP`` and the generations no kept snapshot links to;
-    remove the files that left the site which no kept snapshot can link to any more."""
-    snapshots = root / SNAPSHOTS
-    old = sorted((p for p in snapshots.iterdir() if p != keep), key=lambda p: p.name)
-    for path in old[: max(0, len(old) - (KEEP - 1))]:
-        _discard(root, path)
-        manifest.path_for(path).unlink(missing_ok=True)
-    kept = list(snapshots.iterdir())
-    oldest = min(p.name for p in kept)
-    generation = root / GENERATIONS / (_generation_of(keep) or "")
+def _drop_left(root: Path, served: Path, pending: dict[str, str]) -> None:
+    """Remove the files that left the site which no snapshot still kept can link to (the
+    snapshots themselves and whole generations are the cleanup's, see cleanup.py)."""
+    oldest = min(p.name for p in (root / SNAPSHOTS).iterdir())
+    generation = root / GENERATIONS / (generation_of(served) or "")
     for relative, since in list(pending.items()):
         if since <= oldest:
             for path in (generation / relative, generation / (relative + ".gz")):
                 path.unlink(missing_ok=True)
             del pending[relative]
-    used = {_generation_of(p) for p in kept}
-    generations = root / GENERATIONS
-    for path in generations.iterdir() if generations.is_dir() else []:
-        if path.name not in used:
-            _discard(root, path)
 
 
 def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
@@ -209,7 +186,7 @@ def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
     ``full`` renders every file again, whatever changed."""
     root = Path(publish_dir or current_app.config["PUBLISH_DIR"])
     asked_ns = time.time_ns()
-    with _render_lock(root):
+    with render_lock(root):
         served = current_dir(root)
         if _started_ns(served) > asked_ns and not full:
             assert served is not None
@@ -231,11 +208,10 @@ def publish(publish_dir: Path | None = None, full: bool = False) -> Path:
         link.unlink(missing_ok=True)
         link.symlink_to(Path(SNAPSHOTS) / target.name)
         os.replace(link, root / CURRENT)
-        _prune(root, target, result.manifest.pending)
+        _drop_left(root, target, result.manifest.pending)
         manifest.write(target, result.manifest)
         record_problems(root, result.problems)
         db.session.commit()  # the operator alerts about records left out
-    _sweep(root)
     return target
 
 

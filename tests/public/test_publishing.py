@@ -14,6 +14,7 @@ from statuspage.extensions import db
 from statuspage.incidents import service
 from statuspage.models import Delivery, TargetKind
 from statuspage.publishing import render, snapshot
+from statuspage.publishing.cleanup import clean_up
 from statuspage.publishing.snapshot import KEEP, SNAPSHOTS, current_dir, publish
 from tests.conftest import wait_for
 
@@ -22,11 +23,15 @@ def publish_dir(app) -> Path:
     return Path(app.config["PUBLISH_DIR"])
 
 
-def test_each_publish_swaps_in_a_complete_snapshot_and_prunes_old_ones(app, components):
+def test_each_publish_swaps_in_a_complete_snapshot_and_the_cleanup_prunes_old_ones(
+    app, components
+):
     made = [publish() for _ in range(KEEP + 3)]
     root = publish_dir(app)
     assert (root / "current").is_symlink()
     assert current_dir(root) == made[-1]
+    assert sorted(p.name for p in (root / SNAPSHOTS).iterdir()) == [p.name for p in made]
+    clean_up(root, grace=0)
     kept = sorted(p.name for p in (root / SNAPSHOTS).iterdir())
     assert kept == [p.name for p in made[-KEEP:]]
     for expected in ["index.html", "api/v2/summary.json", "history.rss", "static/public.css"]:
