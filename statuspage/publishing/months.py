@@ -113,19 +113,36 @@ def _path(generation: Path, folder: str, key: str) -> Path:
     return generation / FOLDER / (folder or "_") / f"{key}.json"
 
 
+# entries file -> (its inode, size and mtime when this process last wrote or read it, the
+# entries): a month re-published by the same worker is not read and parsed again.
+_kept: dict[Path, tuple[tuple[int, int, int], dict[str, Entry]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    found = path.stat()
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
 def read(generation: Path | None, folder: str, key: str) -> dict[str, Entry]:
     """The entries month ``key`` of the copy under ``folder`` was last built from (none
-    when they were not kept)."""
+    when they were not kept). Not to be changed: it may be the one this process holds."""
     if generation is None:
         return {}
+    path = _path(generation, folder, key)
     try:
-        raw = json.loads(_path(generation, folder, key).read_text())
+        stamp = _stamp(path)
+        held = _kept.get(path)
+        if held is not None and held[0] == stamp:
+            return held[1]
+        raw = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    return {
+    listed = {
         incident_id: Entry((started, created, incident_id), _EPOCH + updated * _MICROSECOND, html)
         for incident_id, (started, created, updated, html) in raw.items()
     }
+    _kept[path] = (stamp, listed)
+    return listed
 
 
 def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> None:
@@ -140,3 +157,6 @@ def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> 
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(raw, separators=(",", ":"), ensure_ascii=False))
     os.replace(temporary, path)
+    if len(_kept) > 1024:
+        _kept.clear()
+    _kept[path] = (_stamp(path), listed)

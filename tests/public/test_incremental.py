@@ -52,8 +52,10 @@ def forget_renders() -> None:
         pages._cards,
         pages._past,
         months._rendered,
+        months._kept,
         feeds._bodies,
         gzipped._stretches,
+        gzipped._blocks,
     ):
         held.clear()
     pages._day_strings.cache_clear()

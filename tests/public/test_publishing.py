@@ -23,9 +23,7 @@ def publish_dir(app) -> Path:
     return Path(app.config["PUBLISH_DIR"])
 
 
-def test_each_publish_swaps_in_a_complete_snapshot_and_the_cleanup_prunes_old_ones(
-    app, components
-):
+def test_each_publish_swaps_in_a_complete_snapshot_and_the_cleanup_prunes_old_ones(app, components):
     made = [publish() for _ in range(KEEP + 3)]
     root = publish_dir(app)
     assert (root / "current").is_symlink()
