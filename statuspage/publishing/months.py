@@ -100,7 +100,7 @@ def page(
             context,
             path=f"/history/{months[index].key}",
             month=months[index],
-            entries=[Markup(e.html) for e in ordered],
+            entries=Markup("".join(e.html for e in ordered)),
             page_updated=max(e.updated_at for e in ordered),
             newer=months[index - 1] if index > 0 else None,
             older=months[index + 1] if index + 1 < len(months) else None,
@@ -145,17 +145,29 @@ def read(generation: Path | None, folder: str, key: str) -> dict[str, Entry]:
     return listed
 
 
+# (incident, entry) -> its member of the kept JSON object: a month is written again
+# without encoding again the hundreds of entries that did not change.
+_members: dict[tuple[str, Entry], str] = {}
+
+
+def _member(incident_id: str, e: Entry) -> str:
+    found = _members.get((incident_id, e))
+    if found is None:
+        value = [e.order[0], e.order[1], _micros(e.updated_at), e.html]
+        found = json.dumps({incident_id: value}, separators=(",", ":"), ensure_ascii=False)[1:-1]
+        if len(_members) > 131072:
+            _members.clear()
+        _members[incident_id, e] = found
+    return found
+
+
 def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> None:
     """Keep ``listed`` as the entries of month ``key`` in the copy under ``folder``,
     replacing what was kept by a rename."""
     path = _path(generation, folder, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = {
-        incident_id: [e.order[0], e.order[1], _micros(e.updated_at), e.html]
-        for incident_id, e in listed.items()
-    }
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(raw, separators=(",", ":"), ensure_ascii=False))
+    temporary.write_text("{" + ",".join(_member(i, e) for i, e in listed.items()) + "}")
     os.replace(temporary, path)
     if len(_kept) > 1024:
         _kept.clear()

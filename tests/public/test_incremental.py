@@ -53,6 +53,7 @@ def forget_renders() -> None:
         pages._past,
         months._rendered,
         months._kept,
+        months._members,
         feeds._bodies,
         gzipped._stretches,
         gzipped._blocks,
