@@ -96,13 +96,7 @@ _bars: dict[tuple[Any, ...], Markup] = {}
 def uptime_bar(component: Component, up: uptime.Uptime) -> Markup:
     """The component's 90-day bar, rendered again only when a day of it reads differently."""
     key = (_language(), component.name, _bar_shown(up))
-    bar = _bars.get(key)
-    if bar is None:
-        if len(_bars) > 4096:
-            _bars.clear()
-        macro = templates().get_template("public/macros.html").module.uptime_bar  # type: ignore[attr-defined]
-        bar = _bars[key] = Markup(macro(component, up))
-    return bar
+    return _rendered(_bars, 4096, key, "uptime_bar", component, up)
 
 
 def _row_shown(component: Component, state: PublicState) -> tuple[Any, ...] | None:
@@ -122,13 +116,7 @@ _rows: dict[tuple[Any, ...], Markup] = {}
 def component_row(component: Component, state: PublicState) -> Markup:
     """A component's row on the home page, rendered again only when it reads differently."""
     key = (_language(), _row_shown(component, state))
-    row = _rows.get(key)
-    if row is None:
-        if len(_rows) > 4096:
-            _rows.clear()
-        macro = templates().get_template("public/macros.html").module.component_row  # type: ignore[attr-defined]
-        row = _rows[key] = Markup(macro(component, state))
-    return row
+    return _rendered(_rows, 4096, key, "component_row", component, state)
 
 
 # The rendered list of components, by language and what it shows: the bulk of the home
@@ -194,26 +182,33 @@ _past: dict[tuple[Any, ...], Markup] = {}
 def incident_card(incident: Incident, at: datetime, prefix: str) -> Markup:
     """An open incident or maintenance with its latest update, as the home page shows it."""
     key = (_language(), prefix, incident.id, incident_fingerprint(incident, at))
-    card = _cards.get(key)
-    if card is None:
-        if len(_cards) > 4096:
-            _cards.clear()
-        macro = templates().get_template("public/macros.html").module.incident_card  # type: ignore[attr-defined]
-        card = _cards[key] = Markup(macro(incident, at, prefix, latest_only=True))
-    return card
+    return _rendered(_cards, 4096, key, "incident_card", incident, at, prefix, latest_only=True)
 
 
 def past_item(incident: Incident, prefix: str) -> Markup:
     """A closed incident among the home page's last days: its name, status and end."""
     shown_as = (incident.id, incident.name, str(incident.status), incident.resolved_at)
     key = (_language(), prefix, *shown_as)
-    item = _past.get(key)
-    if item is None:
-        if len(_past) > 16384:
-            _past.clear()
-        macro = templates().get_template("public/macros.html").module.past_item  # type: ignore[attr-defined]
-        item = _past[key] = Markup(macro(incident, prefix))
-    return item
+    return _rendered(_past, 16384, key, "past_item", incident, prefix)
+
+
+def _rendered(
+    kept: dict[tuple[Any, ...], Markup],
+    most: int,
+    key: tuple[Any, ...],
+    macro: str,
+    *args: Any,
+    **kwargs: Any,
+) -> Markup:
+    """A macro of ``public/macros.html`` rendered once per key (what it shows); past
+    ``most`` kept parts the cache starts again, so a long-lived worker stays small."""
+    part = kept.get(key)
+    if part is None:
+        if len(kept) > most:
+            kept.clear()
+        render = getattr(templates().get_template("public/macros.html").module, macro)
+        part = kept[key] = Markup(render(*args, **kwargs))
+    return part
 
 
 HELPERS = {
