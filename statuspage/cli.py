@@ -230,14 +230,19 @@ def rotate_secrets(app: Flask) -> None:
 )
 @with_app
 def publish(app: Flask, full: bool) -> None:
-    """Render and publish the public page now, and mirror it to every bucket."""
+    """Render and publish the public page now, mirror it to every bucket, and delete the
+    past snapshots no served page needs (beat does this too; a host without beat relies on
+    this command)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from statuspage.lib.http import Refused
     from statuspage.publishing import targets
+    from statuspage.publishing.cleanup import SLICE, clean_up
     from statuspage.publishing.snapshot import publish as do_publish
 
     click.echo(f"published {do_publish(full=full)}")
+    while clean_up() == SLICE:
+        pass
     for target in targets.enabled():
         try:
             done = targets.mirror(target, full=full)

@@ -4,8 +4,12 @@ no kept snapshot links to it and its successor has been served for the grace per
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from statuspage.cli import main
 from statuspage.incidents import service
 from statuspage.publishing import manifest
 from statuspage.publishing.cleanup import clean_up
@@ -87,3 +91,15 @@ def test_beat_runs_the_cleanup():
 
     entry = celery_app.conf.beat_schedule["clean-up-snapshots"]
     assert entry["task"] == clean_up_snapshots.name == "workers.tasks.clean_up_snapshots"
+
+
+def test_publish_from_the_command_line_cleans_up_too(app, components):
+    root, old = generation_after_a_full_publish(app)
+    for _ in range(KEEP - 1):
+        publish()
+    for snapshot in (root / SNAPSHOTS).iterdir():  # every swap was an hour ago
+        os.utime(manifest.path_for(snapshot), ns=(0, time.time_ns() - 3600 * 10**9))
+    result = CliRunner().invoke(main, ["publish"])
+    assert result.exit_code == 0, result.output
+    assert old not in generations(root)
+    assert left_over(root) == 0
