@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.lib.crypto import SecretError
 from statuspage.listening.replies import ReplyFacts
@@ -158,11 +160,53 @@ def channel_secrets(channel: Channel) -> dict[str, Any]:
         raise DeliveryError(str(exc), permanent=True) from None
 
 
+class SubscriptionGone(DeliveryError):
+    """The far end says a subscriber's address will never take a post again (a revoked
+    Slack webhook, a receiver's 410): the subscription is removed with the outcome."""
+
+
+PARALLEL = 16  # concurrent posts within one subscriber batch
+
+
 class HttpTransport(Transport):
     """Shared plumbing for channels that speak HTTP through ``statuspage.lib.http``."""
 
     def session(self, **kwargs: Any) -> http.Session:
         return http.session(**kwargs)
+
+    def confirmed_subscribers(
+        self, deliveries: Sequence[BatchRow]
+    ) -> tuple[dict[int, Subscriber], list[tuple[BatchRow, Outcome]]]:
+        """A batch's subscribers by id, and the outcome of each row whose subscriber left
+        or never confirmed."""
+        subscribers = {
+            s.id: s
+            for s in db.session.scalars(
+                db.select(Subscriber).where(Subscriber.id.in_([d.target_id for d in deliveries]))
+            )
+            if s.is_confirmed
+        }
+        gone = DeliveryError("unsubscribed before delivery", permanent=True)
+        return subscribers, [(d, gone) for d in deliveries if d.target_id not in subscribers]
+
+    def post_each(
+        self,
+        jobs: Sequence[tuple[BatchRow, Callable[[http.Session], None]]],
+        subscribers: dict[int, Subscriber],
+    ) -> Iterator[Outcome]:
+        """Runs each row's post, ``PARALLEL`` at a time on one pooled session, yielding
+        outcomes as they come; an address gone for good removes its subscription, and the
+        deletion commits with that outcome."""
+        with self.session(pool_size=PARALLEL) as session, ThreadPoolExecutor(PARALLEL) as pool:
+            futures = {pool.submit(post, session): delivery for delivery, post in jobs}
+            for future in as_completed(futures):
+                delivery, error = futures[future], future.exception()
+                if isinstance(error, SubscriptionGone):
+                    db.session.delete(subscribers[delivery.target_id])
+                    error = DeliveryError(f"{error.message}; subscription removed", permanent=True)
+                elif error is not None and not isinstance(error, DeliveryError):
+                    error = DeliveryError(f"internal error: {type(error).__name__}")
+                yield delivery, error if error is not None else SendResult()
 
     def post_to_webhook(self, channel: Channel, payload: dict[str, Any]) -> None:
         """POSTs ``payload`` to the channel's incoming-webhook URL, for far ends whose answer

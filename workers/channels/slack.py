@@ -4,11 +4,10 @@ subscriber (a reader's own incoming webhook, confirmed through a link posted to 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import Any
 
 from statuspage.channel_messages import SLACK_SECTION_LIMIT, clip, slack_escape, slack_payload
-from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.messages import (
     MessageFacts,
@@ -24,17 +23,13 @@ from workers.channels.base import (
     HttpTransport,
     Outcome,
     SendResult,
+    SubscriptionGone,
     load_channel,
 )
 
-PARALLEL = 16  # concurrent posts within one subscriber batch
 # Slack answers these when an incoming webhook is revoked or its channel archived:
 # https://api.slack.com/messaging/webhooks#handling_errors
 GONE = (404, 410)
-
-
-class WebhookGone(DeliveryError):
-    """The incoming webhook no longer exists; the subscription is removed."""
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -60,40 +55,22 @@ class Slack(HttpTransport):
             http.post(session, url, json=payload, secrets=(url,)).close()
         except http.HttpError as exc:
             if exc.status in GONE:
-                raise WebhookGone(exc.message, permanent=True) from None
+                raise SubscriptionGone(exc.message, permanent=True) from None
             raise DeliveryError.from_http(exc) from None
 
     def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
         """Each subscriber's message ends with its own unsubscribe link."""
-        subscribers = {
-            s.id: s
-            for s in db.session.scalars(
-                db.select(Subscriber).where(Subscriber.id.in_([d.target_id for d in deliveries]))
-            )
-        }
+        subscribers, left = self.confirmed_subscribers(deliveries)
+        yield from left
         payload = self.payload(facts)
         jobs = []
         for delivery in deliveries:
             subscriber = subscribers.get(delivery.target_id)
-            if subscriber is None or not subscriber.is_confirmed:
-                yield delivery, DeliveryError("unsubscribed before delivery", permanent=True)
-                continue
-            footer = f"<{unsubscribe_url(subscriber)}|Unsubscribe>"
-            own = {**payload, "blocks": [*payload["blocks"], _context(footer)]}
-            jobs.append((delivery, subscriber.address, own))
-        with self.session(pool_size=PARALLEL) as session, ThreadPoolExecutor(PARALLEL) as pool:
-            futures = {
-                pool.submit(self._post_to, session, url, body): delivery
-                for delivery, url, body in jobs
-            }
-            for future in as_completed(futures):
-                delivery, error = futures[future], future.exception()
-                if isinstance(error, WebhookGone):
-                    db.session.delete(subscribers[delivery.target_id])
-                    error = DeliveryError(f"{error.message}; subscription removed", permanent=True)
-                elif error is not None and not isinstance(error, DeliveryError):
-                    error = DeliveryError(f"internal error: {type(error).__name__}")
-                yield delivery, error if error is not None else SendResult()
+            if subscriber is not None:
+                footer = f"<{unsubscribe_url(subscriber)}|Unsubscribe>"
+                own = {**payload, "blocks": [*payload["blocks"], _context(footer)]}
+                jobs.append((delivery, partial(self._post_to, url=subscriber.address, payload=own)))
+        yield from self.post_each(jobs, subscribers)
 
     def send_confirmation(self, subscriber: Subscriber) -> None:
         """Only who can read the channel sees the signed link, so only they can confirm."""

@@ -12,12 +12,11 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import Any
 
 from flask import current_app
 
-from statuspage.extensions import db
 from statuspage.lib import http
 from statuspage.lib.clock import iso
 from statuspage.lib.crypto import SIGNATURE_HEADER, SecretError, webhook_signature
@@ -36,17 +35,13 @@ from workers.channels.base import (
     HttpTransport,
     Outcome,
     SendResult,
+    SubscriptionGone,
     channel_secrets,
     load_channel,
 )
 
 DELIVERY_HEADER = "X-Statuspage-Delivery"
 EVENT_HEADER = "X-Statuspage-Event"
-PARALLEL = 16  # concurrent requests within one subscriber batch
-
-
-class EndpointGone(DeliveryError):
-    """The receiver answered 410 Gone: it says the endpoint will never take deliveries again."""
 
 
 def update_document(facts: MessageFacts, delivery_id: str) -> dict[str, Any]:
@@ -116,7 +111,7 @@ class Webhook(HttpTransport):
             http.post(session, url, secrets=(secret,), **request).close()
         except http.HttpError as exc:
             if exc.status == 410:
-                raise EndpointGone(exc.message, permanent=True) from None
+                raise SubscriptionGone(exc.message, permanent=True) from None
             raise DeliveryError.from_http(exc) from None
 
     def send(self, delivery: Delivery, facts: MessageFacts) -> SendResult:
@@ -128,18 +123,13 @@ class Webhook(HttpTransport):
         return SendResult()
 
     def send_batch(self, deliveries: Sequence[BatchRow], facts: MessageFacts) -> Iterator[Outcome]:
-        subscribers = {
-            s.id: s
-            for s in db.session.scalars(
-                db.select(Subscriber).where(Subscriber.id.in_([d.target_id for d in deliveries]))
-            )
-        }
+        subscribers, left = self.confirmed_subscribers(deliveries)
+        yield from left
         document = update_document(facts, "")
         jobs = []
         for delivery in deliveries:
             subscriber = subscribers.get(delivery.target_id)
-            if subscriber is None or not subscriber.is_confirmed:
-                yield delivery, DeliveryError("unsubscribed before delivery", permanent=True)
+            if subscriber is None:
                 continue
             try:
                 secret = subscriber.secret or ""
@@ -148,29 +138,10 @@ class Webhook(HttpTransport):
                 continue
             key = delivery.idempotency_key
             own = {**document, "id": key, "meta": {"unsubscribe": unsubscribe_url(subscriber)}}
-            jobs.append(
-                (
-                    delivery,
-                    subscriber.address,
-                    secret,
-                    signed_request(secret, key, "incident.update", own),
-                )
-            )
-        with self.session(pool_size=PARALLEL) as session, ThreadPoolExecutor(PARALLEL) as pool:
-            futures = {
-                pool.submit(self._post, session, url, request, secret): delivery
-                for delivery, url, secret, request in jobs
-            }
-            for future in as_completed(futures):
-                delivery, error = futures[future], future.exception()
-                if isinstance(error, EndpointGone):
-                    # As with an unsubscribe link: the address is forgotten, and the
-                    # deletion commits with this outcome.
-                    db.session.delete(subscribers[delivery.target_id])
-                    error = DeliveryError(f"{error.message}; subscription removed", permanent=True)
-                elif error is not None and not isinstance(error, DeliveryError):
-                    error = DeliveryError(f"internal error: {type(error).__name__}")
-                yield delivery, error if error is not None else SendResult()
+            request = signed_request(secret, key, "incident.update", own)
+            post = partial(self._post, url=subscriber.address, request=request, secret=secret)
+            jobs.append((delivery, post))
+        yield from self.post_each(jobs, subscribers)
 
     def send_alert(
         self, delivery: Delivery, facts: MessageFacts | None, alert: OperatorAlert
