@@ -8,7 +8,8 @@ more.
 
 A snapshot directory holds the files every change shows (home page, ``/api/v2``, feeds,
 assets: a few dozen) and links to a *generation* under ``shared/`` for the files that grow
-with history (``incidents/``, ``history/``, ``components/``). An incremental publish
+with history (``incidents/``, ``history/``, ``components/``, at the root and in each
+language's folder). An incremental publish
 writes the history files it changed into that generation before the swap, each by its own
 ``rename``, new files before changed ones; files that left the site stay until no kept
 snapshot can link to them. So a page being served links only to files that exist, and a
@@ -36,6 +37,7 @@ from pathlib import Path
 from flask import current_app
 
 from statuspage.extensions import db
+from statuspage.i18n import LANGUAGES
 from statuspage.publishing import gzipped, manifest, months
 from statuspage.publishing.quarantine import read_problems, record_problems
 from statuspage.publishing.render import Render, render
@@ -44,7 +46,8 @@ CURRENT = "current"
 SNAPSHOTS = "snapshots"
 GENERATIONS = "shared"
 TRASH = ".trash"  # what the cleanup set aside, deleted a slice at a time (see cleanup.py)
-SHARED = ("incidents", "history", "components")  # the directories that grow with history
+# The directories that grow with history, at the root and in each language's folder.
+SHARED = ("incidents", "history", "components")
 KEEP = 3  # the served snapshot and two before it, for readers still streaming old files
 COMPRESSIBLE = (".html", ".json", ".rss", ".atom", ".ics", ".svg", ".css", ".js")
 MIN_COMPRESS = 256
@@ -97,7 +100,9 @@ def write_files(target: Path, files: dict[str, bytes], previous: Path | None) ->
 
 
 def _shared(relative: str) -> bool:
-    return relative.split("/", 1)[0] in SHARED
+    """A history-sized file: under a shared directory at the root or in a language's copy."""
+    parts = relative.split("/", 2)
+    return parts[0] in SHARED or (len(parts) == 3 and parts[0] in LANGUAGES and parts[1] in SHARED)
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -128,9 +133,14 @@ def update_in_place(generation: Path, files: dict[str, bytes]) -> None:
 
 
 def _link_generation(target: Path, generation: str) -> None:
-    for name in SHARED:
-        (target.parent.parent / GENERATIONS / generation / name).mkdir(parents=True, exist_ok=True)
-        (target / name).symlink_to(Path("..", "..", GENERATIONS, generation, name))
+    """Link the shared directories of the root and of each language's copy (``de/…``)."""
+    shared = target.parent.parent / GENERATIONS / generation
+    for folder in ("", *LANGUAGES):
+        up = [".."] * (3 if folder else 2)
+        for name in SHARED:
+            (shared / folder / name).mkdir(parents=True, exist_ok=True)
+            (target / folder).mkdir(exist_ok=True)
+            (target / folder / name).symlink_to(Path(*up, GENERATIONS, generation, folder, name))
 
 
 def generation_of(snapshot: Path) -> str | None:
