@@ -67,9 +67,11 @@ def measure(incidents: int, runs: int) -> dict[str, object]:
         populate(COMPONENTS, DAYS, incidents, UPDATES)
         cold = timed()
         served = Path(app.config["PUBLISH_DIR"]) / "current"
-        files = [p for p in served.resolve().rglob("*") if p.is_file()]
-        for shared in ("incidents", "history", "components"):
-            files += [p for p in (served / shared).resolve().rglob("*") if p.is_file()]
+        files = [
+            Path(folder) / name
+            for folder, _, names in os.walk(served.resolve(), followlinks=True)
+            for name in names
+        ]
         size = sum(p.stat().st_size for p in files)
         full = [timed(full=True) for _ in range(FULL_RUNS)]
         unchanged = [timed() for _ in range(runs)]

@@ -224,7 +224,8 @@ def _incremental(
         months_of[i] for i in found.incidents
     }
     before = sorted(previous.months, reverse=True)
-    dirty |= _moved_neighbours(before, [m.key for m in listed])
+    moved = _moved_neighbours(before, [m.key for m in listed])
+    dirty |= moved
     removed = {
         f"{folder}history/{key}.html"
         for key in set(before) - counts.keys()
@@ -236,23 +237,25 @@ def _incremental(
     fresh = {i.id: i for i in changed}
     built: dict[tuple[str, str], dict[str, months.Entry]] = {}
 
-    def month_page(context: dict[str, Any], index: int) -> bytes:
-        key, folder = listed[index].key, context["folder"]
-        built[folder, key] = _month_entries(key, members[key], fresh, generation, folder)
-        return months.page(context, listed, index, built[folder, key])
+    def month_pages(context: dict[str, Any]) -> dict[str, bytes]:
+        """The pages of the months whose entries or neighbours differ from what their
+        pages were built from (a changed row may show the same: an open incident, or one
+        read again because it was stamped just before the last render)."""
+        folder, rendered = context["folder"], {}
+        for index, month in enumerate(listed):
+            if month.key not in dirty:
+                continue
+            entries = _month_entries(month.key, members[month.key], fresh, generation, folder)
+            if month.key in moved or entries != months.read(generation, folder, month.key):
+                built[folder, month.key] = entries
+                rendered[f"history/{month.key}.html"] = months.page(context, listed, index, entries)
+        return rendered
 
     files.update(
         pages.in_every_language(
             shown,
             status,
-            lambda context: {
-                **pages.incident_pages(context, changed),
-                **{
-                    f"history/{m.key}.html": month_page(context, index)
-                    for index, m in enumerate(listed)
-                    if m.key in dirty
-                },
-            },
+            lambda context: {**pages.incident_pages(context, changed), **month_pages(context)},
         )
     )
 

@@ -248,6 +248,29 @@ def test_an_incremental_publish_writes_only_what_the_change_shows(app, component
     assert len(list((root / GENERATIONS).iterdir())) == 1  # one generation, shared
 
 
+def test_a_month_is_not_built_again_when_the_rows_read_again_show_the_same(
+    app, components, compare, monkeypatch
+):
+    """An open incident, or one stamped just before the last render, is read again by every
+    publish; its month's page and kept entries stay as they were unless an entry differs."""
+    done = service.open_incident(actor=None, name="Done", impact="minor", body="Slow.").id
+    service.resolve(actor=None, incident_id=done, body="Fine.")
+    service.open_incident(actor=None, name="Ongoing", impact="major", body="Down.")
+    compare()
+    monkeypatch.setattr(changes, "OVERLAP", timedelta(minutes=10))
+    root = Path(app.config["PUBLISH_DIR"])
+    generation = root / GENERATIONS / manifest.read(current_dir(root)).generation
+    key = f"{now():%Y-%m}"
+    kept = [generation / f"{folder}history/{key}.html" for folder in ("", "de/", "ar/")]
+    kept += [generation / months.FOLDER / folder / f"{key}.json" for folder in ("_", "de", "ar")]
+    before = [path.stat().st_ino for path in kept]
+    assert was_incremental(compare())
+    assert [path.stat().st_ino for path in kept] == before
+    service.update_details(actor=None, incident_id=done, name="Done, renamed")
+    assert was_incremental(compare())
+    assert all(path.stat().st_ino != ino for path, ino in zip(kept, before, strict=True))
+
+
 def test_new_templates_or_code_render_the_whole_site(app, components, compare, monkeypatch):
     service.open_incident(actor=None, name="Slow", impact="minor", body="Slow.")
     compare()
