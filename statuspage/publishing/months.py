@@ -2,12 +2,12 @@
 
 A month lists hundreds of incidents once history is long; an update changes one of them.
 So each incident's entry is rendered on its own, and the entries a month page was built
-from are kept with the generation of history files (``entries/<month>.json``, beside the
-served ``history/``, never served), one file per month and copy of the site (a language
-folder). Re-publishing a month renders the entries of the
-incidents that changed and reuses the others as they were written, without reading their
-rows. A full render writes every month's entries into its new generation, so an entry is
-always one the current templates and code rendered.
+from are kept with the generation of history files (``entries/<month>.jsonl``, beside
+the served ``history/``, never served), one file per month and copy of the site (a language
+folder), to which each re-publish appends the entries it changed. Re-publishing a month
+renders the entries of the incidents that changed and reuses the others as they were
+written, without reading their rows. A full render writes every month's entries into its
+new generation, so an entry is always one the current templates and code rendered.
 """
 
 from __future__ import annotations
@@ -110,12 +110,13 @@ def page(
 
 
 def _path(generation: Path, folder: str, key: str) -> Path:
-    return generation / FOLDER / (folder or "_") / f"{key}.json"
+    return generation / FOLDER / (folder or "_") / f"{key}.jsonl"
 
 
 # entries file -> (its inode, size and mtime when this process last wrote or read it, the
-# entries): a month re-published by the same worker is not read and parsed again.
-_kept: dict[Path, tuple[tuple[int, int, int], dict[str, Entry]]] = {}
+# entries, its lines): a month re-published by the same worker is not read and parsed again.
+_kept: dict[Path, tuple[tuple[int, int, int], dict[str, Entry], int]] = {}
+_MOST_LINES = 64  # appended changes before the file is written again whole
 
 
 def _stamp(path: Path) -> tuple[int, int, int]:
@@ -125,7 +126,8 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 
 def read(generation: Path | None, folder: str, key: str) -> dict[str, Entry]:
     """The entries month ``key`` of the copy under ``folder`` was last built from (none
-    when they were not kept). Not to be changed: it may be the one this process holds."""
+    when they were not kept, or when any line of them is unreadable: a write cut short).
+    Not to be changed: it may be the one this process holds."""
     if generation is None:
         return {}
     path = _path(generation, folder, key)
@@ -134,41 +136,59 @@ def read(generation: Path | None, folder: str, key: str) -> dict[str, Entry]:
         held = _kept.get(path)
         if held is not None and held[0] == stamp:
             return held[1]
-        raw = json.loads(path.read_text())
-    except (OSError, ValueError):
+        lines = path.read_text().splitlines()
+        listed: dict[str, Entry] = {}
+        for line in lines:
+            for incident_id, value in json.loads(line).items():
+                if value is None:
+                    listed.pop(incident_id, None)
+                else:
+                    started, created, updated, html = value
+                    at = _EPOCH + updated * _MICROSECOND
+                    listed[incident_id] = Entry((started, created, incident_id), at, html)
+    except (OSError, ValueError, TypeError):
         return {}
-    listed = {
-        incident_id: Entry((started, created, incident_id), _EPOCH + updated * _MICROSECOND, html)
-        for incident_id, (started, created, updated, html) in raw.items()
-    }
-    _kept[path] = (stamp, listed)
+    _kept[path] = (stamp, listed, len(lines))
     return listed
 
 
-# (incident, entry) -> its member of the kept JSON object: a month is written again
-# without encoding again the hundreds of entries that did not change.
-_members: dict[tuple[str, Entry], str] = {}
-
-
-def _member(incident_id: str, e: Entry) -> str:
-    found = _members.get((incident_id, e))
-    if found is None:
-        value = [e.order[0], e.order[1], _micros(e.updated_at), e.html]
-        found = json.dumps({incident_id: value}, separators=(",", ":"), ensure_ascii=False)[1:-1]
-        if len(_members) > 131072:
-            _members.clear()
-        _members[incident_id, e] = found
-    return found
+def _line(changed: dict[str, Entry | None]) -> str:
+    """One JSON object of changed entries (None: the incident left the month)."""
+    return json.dumps(
+        {
+            i: None if e is None else [e.order[0], e.order[1], _micros(e.updated_at), e.html]
+            for i, e in changed.items()
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
 
 
 def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> None:
-    """Keep ``listed`` as the entries of month ``key`` in the copy under ``folder``,
-    replacing what was kept by a rename."""
+    """Keep ``listed`` as the entries of month ``key`` in the copy under ``folder``. Where
+    this process holds what the file says, the entries that differ are appended as one
+    line (an update changes one entry of hundreds); otherwise, and every so many lines, the
+    file is written whole and replaced by a rename."""
     path = _path(generation, folder, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("{" + ",".join(_member(i, e) for i, e in listed.items()) + "}")
-    os.replace(temporary, path)
+    held = _kept.get(path)
+    try:
+        current = _stamp(path)
+    except FileNotFoundError:
+        current = None
+    if held is not None and held[0] == current and held[2] < _MOST_LINES:
+        kept = held[1]
+        changed: dict[str, Entry | None] = {i: e for i, e in listed.items() if kept.get(i) != e}
+        changed.update(dict.fromkeys(kept.keys() - listed.keys()))
+        if changed:
+            with path.open("a") as log:
+                log.write(_line(changed) + "\n")
+        lines = held[2] + bool(changed)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(_line(dict(listed)) + "\n")
+        os.replace(temporary, path)
+        lines = 1
     if len(_kept) > 1024:
         _kept.clear()
-    _kept[path] = (_stamp(path), listed)
+    _kept[path] = (_stamp(path), listed, lines)

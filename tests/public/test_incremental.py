@@ -53,7 +53,6 @@ def forget_renders() -> None:
         pages._past,
         months._rendered,
         months._kept,
-        months._members,
         feeds._bodies,
         gzipped._stretches,
         gzipped._blocks,
@@ -262,13 +261,17 @@ def test_a_month_is_not_built_again_when_the_rows_read_again_show_the_same(
     generation = root / GENERATIONS / manifest.read(current_dir(root)).generation
     key = f"{now():%Y-%m}"
     kept = [generation / f"{folder}history/{key}.html" for folder in ("", "de/", "ar/")]
-    kept += [generation / months.FOLDER / folder / f"{key}.json" for folder in ("_", "de", "ar")]
-    before = [path.stat().st_ino for path in kept]
+    kept += [generation / months.FOLDER / folder / f"{key}.jsonl" for folder in ("_", "de", "ar")]
+
+    def written() -> list[tuple[int, int]]:
+        return [(path.stat().st_ino, path.stat().st_mtime_ns) for path in kept]
+
+    before = written()
     assert was_incremental(compare())
-    assert [path.stat().st_ino for path in kept] == before
+    assert written() == before
     service.update_details(actor=None, incident_id=done, name="Done, renamed")
     assert was_incremental(compare())
-    assert all(path.stat().st_ino != ino for path, ino in zip(kept, before, strict=True))
+    assert all(after != then for after, then in zip(written(), before, strict=True))
 
 
 def test_new_templates_or_code_render_the_whole_site(app, components, compare, monkeypatch):
@@ -344,4 +347,4 @@ def test_a_month_whose_entries_were_not_kept_is_read_from_the_rows(app, componen
     shutil.rmtree(generation / months.FOLDER)
     service.open_incident(actor=None, name="Loud", impact="major", body="Down.")
     assert was_incremental(compare())
-    assert list((generation / months.FOLDER).rglob("*.json"))
+    assert list((generation / months.FOLDER).rglob("*.jsonl"))

@@ -26,7 +26,7 @@ def test_entries_read_back_as_written_from_the_file_or_the_process(tmp_path, mon
 def test_entries_another_process_rewrote_are_read_again(tmp_path, monkeypatch):
     monkeypatch.setattr(months, "_kept", {})
     months.write(tmp_path, "", "2026-11", listed("<li>Outage</li>"))
-    path = tmp_path / months.FOLDER / "_" / "2026-11.json"
+    path = tmp_path / months.FOLDER / "_" / "2026-11.jsonl"
     raw = json.loads(path.read_text())
     raw["inc01"][3] = "<li>Outage!</li>"
     other = path.with_name("other.json")
@@ -35,17 +35,47 @@ def test_entries_another_process_rewrote_are_read_again(tmp_path, monkeypatch):
     assert months.read(tmp_path, "", "2026-11") == listed("<li>Outage!</li>")
 
 
-def test_entries_are_kept_as_one_json_object(tmp_path, monkeypatch):
-    monkeypatch.setattr(months, "_members", {})
+def test_a_change_is_appended_as_one_line_and_read_back_merged(tmp_path, monkeypatch):
+    monkeypatch.setattr(months, "_kept", {})
+    path = tmp_path / months.FOLDER / "de" / "2026-11.jsonl"
     both = {
         **listed('<li>"Ausfall"</li>'),
         "inc02": months.Entry((0, 1, "inc02"), AT, "<li>ü</li>"),
     }
     months.write(tmp_path, "de", "2026-11", both)
-    months.write(tmp_path, "de", "2026-11", both)  # the members encoded before
-    raw = (tmp_path / months.FOLDER / "de" / "2026-11.json").read_text()
-    assert raw == json.dumps(
-        {i: [*e.order[:2], months._micros(e.updated_at), e.html] for i, e in both.items()},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    first = path.read_text()
+    changed = {**both, "inc01": months.Entry((1, 2, "inc01"), AT, "<li>Behoben</li>")}
+    del changed["inc02"]
+    months.write(tmp_path, "de", "2026-11", changed)
+    months.write(tmp_path, "de", "2026-11", changed)  # nothing differs: nothing written
+    lines = path.read_text().splitlines()
+    assert path.read_text().startswith(first) and len(lines) == 2
+    assert json.loads(lines[1]) == {
+        "inc01": [1, 2, months._micros(AT), "<li>Behoben</li>"],
+        "inc02": None,
+    }
+    months._kept.clear()
+    assert months.read(tmp_path, "de", "2026-11") == changed
+
+
+def test_a_cut_line_leaves_the_entries_unread_and_the_next_write_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(months, "_kept", {})
+    path = tmp_path / months.FOLDER / "_" / "2026-11.jsonl"
+    months.write(tmp_path, "", "2026-11", listed("<li>Outage</li>"))
+    with path.open("a") as log:
+        log.write('{"inc01":[1,2,3,"<li>Out')  # a worker killed while appending
+    assert months.read(tmp_path, "", "2026-11") == {}  # read from the rows instead
+    months.write(tmp_path, "", "2026-11", listed("<li>Outage over</li>"))
+    assert len(path.read_text().splitlines()) == 1
+    months._kept.clear()
+    assert months.read(tmp_path, "", "2026-11") == listed("<li>Outage over</li>")
+
+
+def test_the_file_is_written_whole_again_after_many_lines(tmp_path, monkeypatch):
+    monkeypatch.setattr(months, "_kept", {})
+    path = tmp_path / months.FOLDER / "_" / "2026-11.jsonl"
+    for n in range(months._MOST_LINES + 1):
+        months.write(tmp_path, "", "2026-11", listed(f"<li>Update {n}</li>"))
+    assert len(path.read_text().splitlines()) == 1
+    months._kept.clear()
+    assert months.read(tmp_path, "", "2026-11") == listed(f"<li>Update {months._MOST_LINES}</li>")
