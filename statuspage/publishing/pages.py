@@ -173,8 +173,8 @@ def asset_versions(static_folder: str) -> dict[str, str]:
     }
 
 
-# Rendered cards of open incidents and lines of closed ones on the home page, by language,
-# copy and what they show: an update changes one card, the others stay as they were.
+# Rendered cards of open incidents and days of the last week on the home page, by language,
+# copy and what they show: an update changes one card, or today, the others stay as they were.
 _cards: dict[tuple[Any, ...], Markup] = {}
 _past: dict[tuple[Any, ...], Markup] = {}
 
@@ -185,11 +185,17 @@ def incident_card(incident: Incident, at: datetime, prefix: str) -> Markup:
     return _rendered(_cards, 4096, key, "incident_card", incident, at, prefix, latest_only=True)
 
 
-def past_item(incident: Incident, prefix: str) -> Markup:
-    """A closed incident among the home page's last days: its name, status and end."""
-    shown_as = (incident.id, incident.name, str(incident.status), incident.resolved_at)
-    key = (_language(), prefix, *shown_as)
-    return _rendered(_past, 16384, key, "past_item", incident, prefix)
+def past_day(day: date, items: list[Incident], ongoing: list[Incident], prefix: str) -> Markup:
+    """A day of the home page's last days: its closed incidents (a busy page lists dozens
+    a day) by name, status and end, and on today the open ones by name and status."""
+    key = (
+        _language(),
+        prefix,
+        day,
+        tuple((i.id, i.name, str(i.status), i.resolved_at) for i in items),
+        tuple((i.id, i.name, str(i.status)) for i in ongoing),
+    )
+    return _rendered(_past, 1024, key, "past_day", day, items, ongoing, prefix)
 
 
 def _rendered(
@@ -225,7 +231,7 @@ HELPERS = {
     "cached_component_row": component_row,
     "cached_component_list": component_list,
     "cached_incident_card": incident_card,
-    "cached_past_item": past_item,
+    "cached_past_day": past_day,
     "day_label": day_label,
     "in_sentence": in_sentence,
     "month_label": month_label,

@@ -172,11 +172,14 @@ class PublicState:
         state.third_party = self.third_party
         return state
 
-    def past_days(self, days: int = PAST_DAYS) -> list[tuple[date, list[Incident]]]:
+    @cached_property
+    def past_days(self) -> list[tuple[date, list[Incident]]]:
         """The last few days, each with the closed incidents and maintenances that began on
-        it (open ones are shown in full above)."""
+        it (open ones are shown in full above). Computed once for every copy of the page."""
         today = self.at.date()
-        by_day: dict[date, list[Incident]] = {today - timedelta(days=i): [] for i in range(days)}
+        by_day: dict[date, list[Incident]] = {
+            today - timedelta(days=i): [] for i in range(PAST_DAYS)
+        }
         for incident in self.everything:
             if incident.is_open:
                 continue
