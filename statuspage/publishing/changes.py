@@ -36,6 +36,8 @@ from statuspage.publishing.manifest import Manifest
 
 OVERLAP = timedelta(minutes=10)
 CLOSED = (IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED)
+# Named rather than "not closed", so the status index finds the few open rows of thousands.
+OPEN = tuple(status for status in IncidentStatus if status not in CLOSED)
 
 
 @dataclass
@@ -74,7 +76,7 @@ def since(previous: Manifest, components: Iterable[Component]) -> Changes | None
         .join(revision, revision.update_id == update.id)
         .where(revision.created_at >= stamp)
     )
-    changed |= _ids(select(Incident.id).where(Incident.status.not_in(CLOSED)))
+    changed |= _ids(select(Incident.id).where(Incident.status.in_(OPEN)))
     new = changed - previous.incidents.keys()
     if count != len(previous.incidents) + len(new):
         return None  # an incident was deleted, or rows came in with old stamps
@@ -102,7 +104,7 @@ def shown_ids(components: set[str], recent: int, feed: int, per_component: int) 
     """The incidents the files rendered on every publish show with their updates: open
     ones, the latest incidents, every maintenance (the calendar lists them all), and those
     owning the latest updates of the site's feed and of ``components``' feeds."""
-    ids = _ids(select(Incident.id).where(Incident.status.not_in(CLOSED)))
+    ids = _ids(select(Incident.id).where(Incident.status.in_(OPEN)))
     ids |= _ids(
         select(Incident.id)
         .where(Incident.impact != Impact.MAINTENANCE)

@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from statuspage.models import Incident
-from statuspage.publishing.pages import templates
+from statuspage.publishing.pages import digest, templates
 from statuspage.publishing.state import Month, history_order
 
 FOLDER = "entries"
@@ -60,26 +60,25 @@ def _fingerprint(incident: Incident) -> tuple[Any, ...]:
     )
 
 
-# Entries this process rendered, by copy and incident: a full render and the next
-# incremental one render the same entries again.
-_rendered: dict[tuple[str, str], tuple[tuple[Any, ...], Entry]] = {}
+# Entries this process rendered, by copy and incident, as plain values (see pages.digest):
+# a full render and the next incremental one render the same entries again.
+_rendered: dict[tuple[str, str], tuple[bytes, tuple[int, int, str], datetime, str]] = {}
 
 
 def entry(incident: Incident, folder: str) -> Entry:
     """The month list entry of ``incident`` in the copy under ``folder``, in the current
     language."""
-    locale = get_locale()
-    key = (str(locale), *_fingerprint(incident))
+    key = digest((str(get_locale()), *_fingerprint(incident)))
     held = _rendered.get((folder, incident.id))
     if held is not None and held[0] == key:
-        return held[1]
+        return Entry(*held[1:])
     macro = templates().get_template("public/macros.html").module.month_entry  # type: ignore[attr-defined]
     started, created, _ = history_order(incident)
     html = str(macro(incident, f"/{folder}" if folder else ""))
     made = Entry((_micros(started), _micros(created), incident.id), incident.updated_at, html)
     if len(_rendered) > 65536:
         _rendered.clear()
-    _rendered[folder, incident.id] = (key, made)
+    _rendered[folder, incident.id] = (key, made.order, made.updated_at, made.html)
     return made
 
 
@@ -182,13 +181,15 @@ def write(generation: Path, folder: str, key: str, listed: dict[str, Entry]) -> 
         if changed:
             with path.open("a") as log:
                 log.write(_line(changed) + "\n")
-        lines = held[2] + bool(changed)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_text(_line(dict(listed)) + "\n")
         os.replace(temporary, path)
-        lines = 1
+        # Not held: a full render writes every month, and the next publish reads the few
+        # it changes (the tens of thousands of entries held would slow every collection).
+        _kept.pop(path, None)
+        return
     if len(_kept) > 1024:
         _kept.clear()
-    _kept[path] = (_stamp(path), listed, lines)
+    _kept[path] = (_stamp(path), listed, held[2] + bool(changed))

@@ -284,9 +284,16 @@ def folders(state: PublicState) -> list[str]:
     return [f"{folder}/" if folder else "" for _, folder in copies(state)]
 
 
+def digest(shown: tuple[Any, ...]) -> bytes:
+    """A fingerprint as 16 bytes: the caches that hold one per incident and copy hold no
+    tuples, which the collector would walk on every full collection (hundreds of thousands
+    at a long history)."""
+    return hashlib.blake2b(repr(shown).encode(), digest_size=16).digest()
+
+
 # Rendered incident pages of this process, by folder and incident id: most incidents are
 # long over, and a page is rendered again only when something it shows has changed.
-_incident_pages: dict[tuple[str, str], tuple[tuple[Any, ...], bytes]] = {}
+_incident_pages: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def incident_fingerprint(incident: Incident, at: datetime) -> tuple[Any, ...]:
@@ -352,7 +359,7 @@ def incident_pages(context: dict[str, Any], incidents: list[Incident]) -> dict[s
     )
     files = {}
     for incident in incidents:
-        key = (site, incident_fingerprint(incident, state.at))
+        key = digest((site, incident_fingerprint(incident, state.at)))
         html = _incident_pages.get((folder, incident.id))
         if html is None or html[0] != key:
             # Its own "last updated", so the page keeps its bytes (and ETag) until it changes.

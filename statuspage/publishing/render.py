@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from statuspage import branding
 from statuspage.extensions import db
@@ -143,7 +144,8 @@ def render(
             digest,
         )
     ):
-        found = changes.since(previous, db.session.scalars(db.select(Component)).all())
+        components = db.select(Component).options(joinedload(Component.group))
+        found = changes.since(previous, db.session.scalars(components).all())
         if found is not None:
             try:
                 return _incremental(previous, found, known, at, generation)
