@@ -110,7 +110,7 @@ def _crashed(rows: Sequence[Delivery | BatchRow], exc: Exception, transport: Tra
     begun = [r for r in rows if r.id in started]
     if begun:
         outbox.mark_uncertain(begun, error)
-    rest = [r for r in rows if r not in begun]
+    rest = [r for r in rows if r.id not in started]
     if rest:
         outbox.schedule_retry(rest, error)
 

@@ -247,8 +247,9 @@ def _incremental(
         for index, month in enumerate(listed):
             if month.key not in dirty:
                 continue
-            entries = _month_entries(month.key, members[month.key], fresh, generation, folder)
-            if month.key in moved or entries != months.read(generation, folder, month.key):
+            kept = months.read(generation, folder, month.key)
+            entries = _month_entries(month.key, members[month.key], fresh, kept, folder)
+            if month.key in moved or entries != kept:
                 built[folder, month.key] = entries
                 rendered[f"history/{month.key}.html"] = months.page(context, listed, index, entries)
         return rendered
@@ -286,13 +287,12 @@ def _month_entries(
     key: str,
     members: set[str],
     fresh: dict[str, Incident],
-    generation: Path | None,
+    kept: dict[str, months.Entry],
     folder: str,
 ) -> dict[str, months.Entry]:
     """The entries of month ``key`` in the copy under ``folder``: rendered for the
-    incidents that changed, as kept for the others, and read and rendered for any the
+    incidents that changed, as ``kept`` for the others, and read and rendered for any the
     generation did not keep."""
-    kept = months.read(generation, folder, key)
     listed = {
         i: months.entry(fresh[i], folder) if i in fresh else kept[i]
         for i in members

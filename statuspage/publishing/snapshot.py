@@ -137,9 +137,9 @@ def _link_generation(target: Path, generation: str) -> None:
     shared = target.parent.parent / GENERATIONS / generation
     for folder in ("", *LANGUAGES):
         up = [".."] * (3 if folder else 2)
+        (target / folder).mkdir(exist_ok=True)
         for name in SHARED:
             (shared / folder / name).mkdir(parents=True, exist_ok=True)
-            (target / folder).mkdir(exist_ok=True)
             (target / folder / name).symlink_to(Path(*up, GENERATIONS, generation, folder, name))
 
 

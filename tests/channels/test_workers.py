@@ -26,6 +26,14 @@ from tests.fakes.twilio import MESSAGES
 from workers import tasks
 
 
+def subscribed_in_one_batch(wired, monkeypatch, fake, kind, addresses) -> None:  # noqa: ANN001
+    """``addresses`` subscribed by ``kind`` through ``fake``, all claimed in one batch."""
+    monkeypatch.setitem(outbox.BATCH_SIZES, kind, 1000)
+    connect(wired, fake)
+    for address in addresses:
+        add_subscriber(kind, address)
+
+
 def all_done() -> bool:
     return all(r.state in (DeliveryState.SENT, DeliveryState.DEAD) for r in rows())
 
@@ -158,11 +166,8 @@ def test_a_worker_killed_mid_mailing_loses_no_one_and_repeats_only_message_ids(
     app, components, wired, start_worker, monkeypatch
 ):
     smtp = wired["smtp"]
-    monkeypatch.setitem(outbox.BATCH_SIZES, SubscriberKind.EMAIL, 1000)  # one batch
-    connect(wired, "smtp")
     addresses = [f"reader{n}@example.net" for n in range(6)]
-    for address in addresses:
-        add_subscriber(SubscriberKind.EMAIL, address)
+    subscribed_in_one_batch(wired, monkeypatch, "smtp", SubscriberKind.EMAIL, addresses)
     worker = start_worker("doomed")
 
     def kill(mail) -> None:  # noqa: ANN001
@@ -200,11 +205,8 @@ def test_a_worker_killed_mid_texting_sends_no_text_twice(
     app, components, wired, start_worker, monkeypatch
 ):
     twilio = wired["twilio"]
-    monkeypatch.setitem(outbox.BATCH_SIZES, SubscriberKind.SMS, 1000)  # one batch
-    connect(wired, "twilio")
     phones = [f"+44770090000{n}" for n in range(6)]
-    for phone in phones:
-        add_subscriber(SubscriberKind.SMS, phone)
+    subscribed_in_one_batch(wired, monkeypatch, "twilio", SubscriberKind.SMS, phones)
     worker = start_worker("doomed")
     # Twilio takes the third text; the worker dies before it reads the answer.
     twilio.script(
